@@ -1,0 +1,7 @@
+"""`python -m sm_studio_setup` is the `sm-studio-setup` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,143 @@
+"""Creating boto3 sessions and clients, and turning AWS failures into SetupErrors.
+
+Every AWS call of the product goes through ``client()`` so retries, timeouts and the endpoint
+(real AWS or the embedded emulator) are decided in one place.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import urlparse
+
+import boto3
+import botocore.exceptions
+from botocore.config import Config
+
+from ..errors import (
+    AwsAccessDenied,
+    AwsError,
+    CredentialsError,
+    EndpointError,
+    RegionError,
+    SetupError,
+    UnsafeEndpointError,
+)
+
+# Set by `sm-studio-setup demo`: the whole process must talk to the loopback emulator only.
+DEMO_ENV = "SM_STUDIO_SETUP_DEMO"
+
+# Standard mode retries throttling with exponential backoff and jitter; adaptive adds client-side
+# rate limiting, which helps when the check fans out concurrent reads.
+_CONFIG = Config(
+    retries={"mode": "adaptive", "max_attempts": 6},
+    connect_timeout=5,
+    read_timeout=30,
+)
+
+_LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+def demo_mode() -> bool:
+    return os.environ.get(DEMO_ENV, "") not in ("", "0", "false", "False")
+
+
+def is_loopback_url(url: str) -> bool:
+    host = urlparse(url).hostname or ""
+    return host in _LOOPBACK_HOSTS or host.startswith("127.")
+
+
+def ensure_demo_endpoint_is_local() -> None:
+    """In demo mode refuse to run against anything but the loopback emulator.
+
+    The demo hands out an emulator session; if an endpoint variable were missing or pointed
+    elsewhere, boto3 would quietly fall back to real AWS with whatever credentials it finds.
+    """
+    if not demo_mode():
+        return
+    url = os.environ.get("AWS_ENDPOINT_URL", "")
+    if not url or not is_loopback_url(url):
+        raise UnsafeEndpointError(
+            f"Demo mode needs the loopback emulator, but AWS_ENDPOINT_URL is {url or 'unset'}.",
+            "Start the demo with `sm-studio-setup demo`, or unset SM_STUDIO_SETUP_DEMO.",
+        )
+
+
+def new_session(region: str | None = None, profile: str | None = None) -> boto3.Session:
+    ensure_demo_endpoint_is_local()
+    session = boto3.Session(region_name=region, profile_name=profile)
+    if not session.region_name:
+        raise RegionError(
+            "No AWS region is configured.",
+            "Set AWS_DEFAULT_REGION (for example us-east-1) or pass --region.",
+        )
+    return session
+
+
+def client(session: boto3.Session, service: str) -> Any:
+    return session.client(service, config=_CONFIG)  # type: ignore[call-overload]
+
+
+def error_code(exc: BaseException) -> str:
+    if isinstance(exc, botocore.exceptions.ClientError):
+        return str(exc.response.get("Error", {}).get("Code", ""))
+    return ""
+
+
+_DENIED_CODES = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "403"}
+
+
+def is_access_denied(exc: BaseException) -> bool:
+    return error_code(exc) in _DENIED_CODES
+
+
+def translate(exc: BaseException, doing: str) -> SetupError:
+    """Map a botocore failure to one clear sentence and what to do about it."""
+    if isinstance(exc, SetupError):
+        return exc
+    if isinstance(exc, botocore.exceptions.NoCredentialsError | botocore.exceptions.PartialCredentialsError):
+        return CredentialsError(
+            f"No AWS credentials were found while {doing}.",
+            "In Studio this means the app has no execution role; elsewhere run `aws configure`"
+            " or set AWS_PROFILE.",
+        )
+    if isinstance(exc, botocore.exceptions.NoRegionError):
+        return RegionError(
+            f"No AWS region is configured while {doing}.",
+            "Set AWS_DEFAULT_REGION (for example us-east-1) or pass --region.",
+        )
+    if isinstance(exc, botocore.exceptions.EndpointConnectionError | botocore.exceptions.ConnectTimeoutError):
+        return EndpointError(
+            f"AWS could not be reached while {doing}: {exc}.",
+            "Check the network, proxy settings and AWS_ENDPOINT_URL; with the demo, is the"
+            " emulator still running?",
+        )
+    if isinstance(exc, botocore.exceptions.ClientError):
+        code = error_code(exc)
+        message = str(exc.response.get("Error", {}).get("Message", "")) or str(exc)
+        if code in {"ExpiredToken", "ExpiredTokenException", "RequestExpired"}:
+            return CredentialsError(
+                f"The AWS credentials have expired ({code}) while {doing}.",
+                "Refresh them (aws sso login, or restart the Studio app) and try again.",
+            )
+        if code in {"InvalidClientTokenId", "UnrecognizedClientException", "SignatureDoesNotMatch"}:
+            return CredentialsError(
+                f"AWS did not accept the credentials ({code}) while {doing}.",
+                "Check AWS_PROFILE / AWS_ACCESS_KEY_ID; they may belong to another partition.",
+            )
+        if code in _DENIED_CODES:
+            return AwsAccessDenied(f"Access denied while {doing}: {message}", "", details={"code": code})
+        return AwsError(f"AWS returned {code} while {doing}: {message}", "", details={"code": code})
+    if isinstance(exc, botocore.exceptions.BotoCoreError):
+        return AwsError(f"The AWS SDK failed while {doing}: {exc}", "")
+    raise exc
+
+
+@contextmanager
+def translating(doing: str) -> Iterator[None]:
+    try:
+        yield
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
+        raise translate(exc, doing) from exc

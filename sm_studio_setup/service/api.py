@@ -1,0 +1,28 @@
+"""Orchestration without UI: surfaces turn input into these calls and render the result.
+
+Later waves add ``check``, ``fix``, ``build`` and ``attach`` here, next to ``whoami``.
+"""
+
+from __future__ import annotations
+
+import boto3
+
+from ..aws.identity import Identity, whoami
+from ..aws.session import demo_mode, new_session
+
+
+class Service:
+    def __init__(self, session: boto3.Session | None = None, *, region: str | None = None) -> None:
+        # The session is created lazily so constructing a Service never touches AWS config;
+        # surfaces can build one at start-up and report configuration errors per request.
+        self._session = session
+        self._region = region
+
+    @property
+    def session(self) -> boto3.Session:
+        if self._session is None:
+            self._session = new_session(self._region)
+        return self._session
+
+    def whoami(self) -> Identity:
+        return whoami(self.session, demo=demo_mode())
