@@ -1,0 +1,139 @@
+"""`sm-studio-setup demo`: the embedded emulator plus JupyterLab pointed at it.
+
+The emulator runs in this process; JupyterLab runs as a child process whose environment holds
+only the emulator's endpoint and the demo session's credentials, so nothing it does can reach
+a real AWS account.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+from .aws.session import DEMO_ENV, is_loopback_url
+from .errors import SetupError, UnsafeEndpointError
+
+# Credentials and settings that could make a child process talk to real AWS instead of the
+# emulator; they are removed from JupyterLab's environment before the emulator's are added.
+_AWS_VARIABLES_TO_DROP = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_ARN",
+)
+
+
+def require_demo_extra() -> None:
+    try:
+        import moto  # noqa: F401
+    except ImportError as exc:
+        raise SetupError(
+            "The emulator and the demo need the optional [demo] dependencies (moto).",
+            "Install them with: pip install 'sm-studio-setup[demo]'",
+        ) from exc
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--port", type=int, default=8888, help="JupyterLab port (default 8888)")
+    parser.add_argument(
+        "--emulator-port", type=int, default=0, help="emulator port (default: a free one)"
+    )
+    parser.add_argument(
+        "--scenario",
+        choices=("self-service", "managed"),
+        default="self-service",
+        help="self-service: the role may read and change itself; managed: it may not",
+    )
+    parser.add_argument(
+        "--latency", default=None, help="inject latency per AWS call: MS or MIN-MAX (ms)"
+    )
+    parser.add_argument(
+        "--build-seconds", type=float, default=None, help="how long an emulated build takes"
+    )
+    parser.add_argument("--no-browser", action="store_true", help="don't open a browser")
+    parser.add_argument(
+        "--root-dir", default=None, help="folder JupyterLab serves (default: the current one)"
+    )
+    parser.add_argument(
+        "lab_args",
+        nargs=argparse.REMAINDER,
+        help="after --, further JupyterLab options (for example --config=FILE)",
+    )
+
+
+def lab_environment(client_env: dict[str, str]) -> dict[str, str]:
+    endpoint = client_env.get("AWS_ENDPOINT_URL", "")
+    if not is_loopback_url(endpoint):
+        raise UnsafeEndpointError(
+            f"The demo refuses the endpoint {endpoint or '(none)'}: only loopback is allowed.",
+            "This is a bug in the emulator's set-up; please report it.",
+        )
+    env = {k: v for k, v in os.environ.items() if k not in _AWS_VARIABLES_TO_DROP}
+    env.update(client_env)
+    env[DEMO_ENV] = "1"
+    # botocore must not read a real ~/.aws/config, whose endpoint or role settings could
+    # override the emulator; an empty path makes it read nothing.
+    env["AWS_CONFIG_FILE"] = os.devnull
+    env["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+    return env
+
+
+def lab_command(args: argparse.Namespace) -> list[str]:
+    command = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={args.port}",
+        "--ServerApp.port_retries=0",
+    ]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--ServerApp.allow_root=True")
+    if args.no_browser:
+        command.append("--no-browser")
+    if args.root_dir:
+        command.append(f"--ServerApp.root_dir={args.root_dir}")
+    extra = list(args.lab_args or [])
+    if extra[:1] == ["--"]:
+        extra = extra[1:]
+    return command + extra
+
+
+def run(args: argparse.Namespace) -> int:
+    require_demo_extra()
+    from .emulator.server import Emulator
+
+    emulator = Emulator(
+        seed="demo",
+        port=args.emulator_port,
+        scenario=args.scenario,
+        latency=args.latency,
+        build_seconds=args.build_seconds,
+    ).start()
+    try:
+        env = lab_environment(emulator.client_env())
+        print(
+            f"Demo — no AWS account is used. Emulator at {emulator.endpoint_url}"
+            f" (scenario {args.scenario}).",
+            file=sys.stderr,
+            flush=True,
+        )
+        child = subprocess.Popen(lab_command(args), env=env)
+
+        def forward(signum: int, _frame: object) -> None:
+            child.send_signal(signum)
+
+        signal.signal(signal.SIGTERM, forward)
+        try:
+            return child.wait()
+        except KeyboardInterrupt:
+            # JupyterLab got the same Ctrl-C from the terminal; give it time to shut down.
+            return child.wait()
+    finally:
+        emulator.stop()
