@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+
 from .aws.session import DEMO_ENV, is_loopback_url
 from .errors import SetupError, UnsafeEndpointError
 

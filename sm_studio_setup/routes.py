@@ -19,12 +19,12 @@ from .service import Service
 NAMESPACE = "sm-studio-setup"
 
 
-class BaseHandler(APIHandler):  # type: ignore[misc]
+class BaseHandler(APIHandler):
     """Maps SetupErrors to JSON bodies, so the sidebar shows the same sentence the CLI prints."""
 
     def service(self) -> Service:
         factory = self.settings.get("sm_studio_setup_service_factory", Service)
-        return factory()  # type: ignore[no-any-return]
+        return factory()
 
     def write_json(self, body: Any, status: int = 200) -> None:
         self.set_status(status)
@@ -50,7 +50,16 @@ class ContextHandler(BaseHandler):
         self.write_json(identity.to_json())
 
 
+_ROUTES: dict[str, type[BaseHandler]] = {"context": ContextHandler}
+
+
+def route_paths() -> list[str]:
+    return list(_ROUTES)
+
+
 def setup_routes(web_app: Any) -> None:
     base_url = web_app.settings["base_url"]
-    handlers = [(url_path_join(base_url, NAMESPACE, "context"), ContextHandler)]
+    handlers = [
+        (url_path_join(base_url, NAMESPACE, path), handler) for path, handler in _ROUTES.items()
+    ]
     web_app.add_handlers(".*$", handlers)

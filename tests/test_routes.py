@@ -8,6 +8,10 @@ from typing import Any
 import pytest
 from tornado.httpclient import HTTPClientError
 
+from sm_studio_setup.routes import NAMESPACE, route_paths
+
+from .openapi import spec, validate
+
 DEMO_ROLE = (
     "arn:aws:iam::123456789012:role/service-role/AmazonSageMaker-ExecutionRole-20261122T000000"
 )
@@ -33,6 +37,13 @@ async def test_context_returns_the_demo_identity(jp_fetch: Any, demo_env: dict[s
     assert body["user_profile"] == "data-scientist"
     assert body["space"] == "data-scientist-space"
     assert body["demo"] is True
+    validate(body, "Identity")
+
+
+def test_every_route_is_in_the_openapi_file() -> None:
+    documented = set(spec()["paths"])
+    served = {f"/{NAMESPACE}/{path}" for path in route_paths()}
+    assert served == documented
 
 
 async def test_context_refuses_unauthenticated_requests(
@@ -61,6 +72,7 @@ async def test_context_explains_missing_credentials(
     assert err.value.code == 401
     assert err.value.response is not None
     body = json.loads(err.value.response.body)
+    validate(body, "ErrorBody")
     assert body["error"]["code"] == "no_credentials"
     assert "credentials" in body["error"]["message"]
     assert body["error"]["hint"]

@@ -56,6 +56,7 @@ def whoami(session: boto3.Session, *, demo: bool = False) -> Identity:
     partition = caller_arn.split(":")[1]
     meta: StudioMetadata | None = read_metadata()
     role_arn: str | None
+    role_source: str | None
     if meta and meta.execution_role_arn:
         role_arn, role_source = meta.execution_role_arn, "metadata"
     else:

@@ -97,7 +97,9 @@ def translate(exc: BaseException, doing: str) -> SetupError:
     """Map a botocore failure to one clear sentence and what to do about it."""
     if isinstance(exc, SetupError):
         return exc
-    if isinstance(exc, botocore.exceptions.NoCredentialsError | botocore.exceptions.PartialCredentialsError):
+    if isinstance(
+        exc, botocore.exceptions.NoCredentialsError | botocore.exceptions.PartialCredentialsError
+    ):
         return CredentialsError(
             f"No AWS credentials were found while {doing}.",
             "In Studio this means the app has no execution role; elsewhere run `aws configure`"
@@ -108,7 +110,9 @@ def translate(exc: BaseException, doing: str) -> SetupError:
             f"No AWS region is configured while {doing}.",
             "Set AWS_DEFAULT_REGION (for example us-east-1) or pass --region.",
         )
-    if isinstance(exc, botocore.exceptions.EndpointConnectionError | botocore.exceptions.ConnectTimeoutError):
+    if isinstance(
+        exc, botocore.exceptions.EndpointConnectionError | botocore.exceptions.ConnectTimeoutError
+    ):
         return EndpointError(
             f"AWS could not be reached while {doing}: {exc}.",
             "Check the network, proxy settings and AWS_ENDPOINT_URL; with the demo, is the"
@@ -128,7 +132,9 @@ def translate(exc: BaseException, doing: str) -> SetupError:
                 "Check AWS_PROFILE / AWS_ACCESS_KEY_ID; they may belong to another partition.",
             )
         if code in _DENIED_CODES:
-            return AwsAccessDenied(f"Access denied while {doing}: {message}", "", details={"code": code})
+            return AwsAccessDenied(
+                f"Access denied while {doing}: {message}", "", details={"code": code}
+            )
         return AwsError(f"AWS returned {code} while {doing}: {message}", "", details={"code": code})
     if isinstance(exc, botocore.exceptions.BotoCoreError):
         return AwsError(f"The AWS SDK failed while {doing}: {exc}", "")
