@@ -8,9 +8,10 @@ enforcement is off and every request is allowed, which is also what the simulato
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 Decision = Literal["allowed", "implicitDeny", "explicitDeny"]
 ContextValue = str | Sequence[str]
@@ -66,3 +67,53 @@ def access_denied_message(
         f"User: {request.principal_arn} is not authorized to perform: {request.action} "
         f"on resource: {shown} {reason}"
     )
+
+
+# --- who is calling ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Principal:
+    arn: str
+    account: str
+    kind: str  # "AssumedRole" | "User" | "Account", as aws:PrincipalType names them
+    role_arn: str | None = None
+
+    @property
+    def is_root(self) -> bool:
+        return self.kind == "Account"
+
+
+def principal_for(
+    access_key: str, environ: Mapping[str, Any] | None = None, *, account: str | None = None
+) -> Principal:
+    """Who the access key belongs to, by moto's own records: an STS session, an IAM user's
+    key, or else (moto's default test keys, the emulator's admin keys) the account root.
+
+    ``account`` is given by callers inside a moto response, which already know it; the
+    WSGI layer works it out the way moto does. The emulator serves the ``aws`` partition.
+    """
+    # moto is imported here, not at module level, so the decider interface stays importable
+    # (and cheap) without touching moto's backends.
+    from moto.iam.models import get_account_id_from, iam_backends
+    from moto.sts.models import sts_backends
+
+    if account is None:
+        account = _account(access_key, environ or {}, get_account_id_from)
+    session = sts_backends[account]["aws"].get_assumed_role_from_access_key(access_key)
+    if session is not None:
+        return Principal(session.arn, account, "AssumedRole", session.role_arn)
+    user = iam_backends[account]["aws"].get_user_from_access_key_id(access_key)
+    if user is not None:
+        return Principal(user.arn, account, "User")
+    return Principal(f"arn:aws:iam::{account}:root", account, "Account")
+
+
+def _account(access_key: str, environ: Mapping[str, Any], by_key: Callable[[str], str]) -> str:
+    # The same precedence moto's responses use to pick the account.
+    if "MOTO_ACCOUNT_ID" in os.environ:
+        return os.environ["MOTO_ACCOUNT_ID"]
+    header = environ.get("HTTP_X_MOTO_ACCOUNT_ID")
+    if header:
+        return str(header)
+    return by_key(access_key)

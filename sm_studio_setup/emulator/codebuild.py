@@ -52,7 +52,6 @@ from moto.iam.exceptions import NotFoundException
 from moto.iam.models import iam_backends
 from moto.logs.models import LogsBackend, logs_backends
 from moto.moto_api._internal import mock_random
-from moto.sts.models import sts_backends
 from moto.utilities.utils import get_partition
 
 from sm_studio_setup.emulator import access
@@ -149,18 +148,6 @@ class AccessDeniedException(JsonRESTError):
         super().__init__("AccessDeniedException", message)
 
 
-def caller_arn_from_access_key(access_key_id: str, account_id: str, partition: str = "aws") -> str:
-    """The ARN AWS would name as the caller of a request signed with this access key: an
-    assumed-role session (moto's STS knows them by key), an IAM user, else the account root."""
-    assumed = sts_backends[account_id][partition].get_assumed_role_from_access_key(access_key_id)
-    if assumed is not None:
-        return str(assumed.arn)
-    user = iam_backends[account_id][partition].get_user_from_access_key_id(access_key_id)
-    if user is not None:
-        return str(user.arn)
-    return f"arn:{partition}:iam::{account_id}:root"
-
-
 def trusts_codebuild(policy_document: str | Mapping[str, Any]) -> bool:
     """Whether a role's trust policy lets CodeBuild assume it. Deliberately simple (conditions
     are ignored); the project's IAM engine is meant to replace this one function."""
@@ -210,18 +197,6 @@ def _names_codebuild(principal: Any) -> bool:
     return CODEBUILD_PRINCIPAL in _as_list(principal.get("Service"))
 
 
-def pass_role_denied_message(caller_arn: str, role_arn: str, decision: str) -> str:
-    reason = (
-        "with an explicit deny in an identity-based policy"
-        if decision == "explicitDeny"
-        else "because no identity-based policy allows the iam:PassRole action"
-    )
-    return (
-        f"User: {caller_arn} is not authorized to perform: iam:PassRole "
-        f"on resource: {role_arn} {reason}"
-    )
-
-
 def _resolve_role(account_id: str, partition: str, service_role: str) -> tuple[str, Any]:
     """(role ARN, moto Role or None). CodeBuild accepts a role name or ARN."""
     iam = iam_backends[account_id][partition]
@@ -250,17 +225,16 @@ def _authorize_service_role(response: CodeBuildResponse, service_role: str) -> s
     # Another account's role: moto's own check answers with AWS's account-mismatch message.
     _validate_required_params_service_role(account, response.region, role_arn)
     if access.enforcement_enabled():
-        caller = caller_arn_from_access_key(response.get_access_key(), account, partition)
-        decision = access.decide(
-            access.AccessRequest(
-                principal_arn=caller,
-                action="iam:PassRole",
-                resource=role_arn,
-                context={"iam:PassedToService": CODEBUILD_PRINCIPAL},
-            )
+        caller = access.principal_for(response.get_access_key(), account=account).arn
+        request = access.AccessRequest(
+            principal_arn=caller,
+            action="iam:PassRole",
+            resource=role_arn,
+            context={"iam:PassedToService": CODEBUILD_PRINCIPAL},
         )
+        decision = access.decide(request)
         if decision != "allowed":
-            raise AccessDeniedException(pass_role_denied_message(caller, role_arn, decision))
+            raise AccessDeniedException(access.access_denied_message(request, decision))
     # A missing role fails the same way on AWS: CodeBuild's AssumeRole simply does not succeed.
     if role is None or not trusts_codebuild(role.assume_role_policy_document):
         raise InvalidInputException(
@@ -839,9 +813,7 @@ def _start_build(self: CodeBuildResponse) -> ActionResult:
     project = self.codebuild_backend.codebuild_projects.get(name)
     if project is None:
         raise ResourceNotFoundException(f"Project cannot be found: {_project_arn(self, name)}")
-    caller = caller_arn_from_access_key(
-        self.get_access_key(), self.current_account, get_partition(self.region)
-    )
+    caller = access.principal_for(self.get_access_key(), account=self.current_account).arn
     params = {key: self._get_param(key) for key in _START_PARAMS}
     with _lock:
         run = _start(self.codebuild_backend, project, params, caller)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import gzip
 import io
 import json
-import os
 import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -67,7 +66,7 @@ class EnforcementMiddleware:
         # AWS never denies GetCallerIdentity; unsigned or unrecognised calls are not judged.
         if call is None or (call.service, call.operation) == ("sts", "GetCallerIdentity"):
             return self.app(environ, start_response)
-        principal = principal_for(call.access_key, environ)
+        principal = access.principal_for(call.access_key, environ)
         if principal.is_root:
             # Identity policies cannot restrict the account root: this is the admin identity.
             return self.app(environ, start_response)
@@ -185,44 +184,6 @@ def _s3_bucket_and_key(environ: Mapping[str, Any]) -> tuple[str, str]:
 # --- the caller ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Principal:
-    arn: str
-    account: str
-    kind: str  # "AssumedRole" | "User" | "Account", as aws:PrincipalType names them
-    role_arn: str | None = None
-
-    @property
-    def is_root(self) -> bool:
-        return self.kind == "Account"
-
-
-def principal_for(access_key: str, environ: Mapping[str, Any] | None = None) -> Principal:
-    """Who the access key belongs to, by moto's own records: an STS session, an IAM user's
-    key, or else (moto's default test keys, the emulator's admin keys) the account root."""
-    from moto.iam.models import get_account_id_from, iam_backends
-    from moto.sts.models import sts_backends
-
-    account = _account(access_key, environ or {}, get_account_id_from)
-    session = sts_backends[account]["aws"].get_assumed_role_from_access_key(access_key)
-    if session is not None:
-        return Principal(session.arn, account, "AssumedRole", session.role_arn)
-    user = iam_backends[account]["aws"].get_user_from_access_key_id(access_key)
-    if user is not None:
-        return Principal(user.arn, account, "User")
-    return Principal(f"arn:aws:iam::{account}:root", account, "Account")
-
-
-def _account(access_key: str, environ: Mapping[str, Any], by_key: Callable[[str], str]) -> str:
-    # The same precedence moto's responses use to pick the account.
-    if "MOTO_ACCOUNT_ID" in os.environ:
-        return os.environ["MOTO_ACCOUNT_ID"]
-    header = environ.get("HTTP_X_MOTO_ACCOUNT_ID")
-    if header:
-        return str(header)
-    return by_key(access_key)
-
-
 def _role_arn(account: str) -> resources.RoleArnLookup:
     # A role's ARN carries its path, which the request (RoleName only) does not.
     def lookup(name: str) -> str | None:
@@ -237,7 +198,7 @@ def _role_arn(account: str) -> resources.RoleArnLookup:
     return lookup
 
 
-def _context(principal: Principal, call: Call) -> dict[str, access.ContextValue]:
+def _context(principal: access.Principal, call: Call) -> dict[str, access.ContextValue]:
     now = datetime.now(timezone.utc)
     context: dict[str, access.ContextValue] = {
         "aws:PrincipalArn": principal.role_arn or principal.arn,

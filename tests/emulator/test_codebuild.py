@@ -474,7 +474,7 @@ def test_caller_of_an_assumed_role_session_is_named_in_the_denial(aws: None) -> 
     assert denied.value.response["Error"]["Message"].startswith(
         f"User: arn:aws:sts::{ACCOUNT}:assumed-role/StudioRole/SageMaker is not authorized"
     )
-    assert codebuild.caller_arn_from_access_key("AKIAUNKNOWNKEY000000", ACCOUNT) == (
+    assert access.principal_for("AKIAUNKNOWNKEY000000", account=ACCOUNT).arn == (
         f"arn:aws:iam::{ACCOUNT}:root"
     )
 
