@@ -1,0 +1,147 @@
+"""The ``emulator`` command: serve the emulator in the foreground on loopback.
+
+stdout carries only ``export NAME=VALUE`` lines followed by one ``# ...ready at URL`` comment,
+so a wrapper script or a test can read the environment up to that line (and a shell can
+``eval`` all of it); everything meant for people goes to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from types import FrameType
+
+from .latency import LatencySpec, parse_latency
+from .seed import SCENARIOS
+from .server import SEED_MODES, Emulator
+
+READY_MARKER = "sm-studio-setup emulator ready at"
+
+
+def _latency_arg(text: str) -> LatencySpec:
+    try:
+        return parse_latency(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _port_arg(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid port {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"invalid port {port}: expected 0-65535 (0: any free)")
+    return port
+
+
+def _seconds_arg(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid duration {text!r}") from None
+    if not seconds > 0:
+        raise argparse.ArgumentTypeError(f"invalid duration {text!r}: must be positive")
+    return seconds
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--port", type=_port_arg, default=0, help="port on 127.0.0.1 (default: any free port)"
+    )
+    parser.add_argument(
+        "--latency",
+        type=_latency_arg,
+        default=None,
+        metavar="MS|MIN-MAX",
+        help="delay added to every AWS request, in milliseconds: fixed (80) or a range (50-150)",
+    )
+    parser.add_argument(
+        "--seed",
+        choices=SEED_MODES,
+        default="demo",
+        help="demo: a Studio domain, user profile, space and execution role (default); "
+        "none: an empty account",
+    )
+    parser.add_argument(
+        "--scenario",
+        choices=SCENARIOS,
+        default="self-service",
+        help="self-service: the role may read and change its own policies (default); "
+        "managed: it has only AmazonSageMakerFullAccess",
+    )
+    parser.add_argument(
+        "--build-seconds",
+        type=_seconds_arg,
+        default=None,
+        metavar="S",
+        help="how long an emulated CodeBuild build takes from start to COMPLETED",
+    )
+
+
+def export_lines(env: dict[str, str]) -> list[str]:
+    return [f"export {name}={shlex.quote(value)}" for name, value in env.items()]
+
+
+def run(args: argparse.Namespace) -> int:
+    emulator = Emulator(
+        port=args.port,
+        latency=args.latency,
+        seed=args.seed,
+        scenario=args.scenario,
+        build_seconds=args.build_seconds,
+    )
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    # Installed before starting so a signal during seeding still ends in a clean stop.
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        try:
+            emulator.start()
+        except (OSError, ValueError) as exc:
+            print(f"sm-studio-setup emulator: cannot start: {exc}", file=sys.stderr)
+            return 1
+        try:
+            if stop.is_set():
+                return 0
+            print("\n".join(export_lines(emulator.client_env())), flush=True)
+            # Marks the end of the environment for whoever reads stdout; a comment to a shell.
+            print(f"# {READY_MARKER} {emulator.endpoint_url}", flush=True)
+            identity = emulator.seed_info.caller_arn if emulator.seed_info else "admin credentials"
+            latency = f", latency {emulator.latency} ms" if emulator.latency else ""
+            print(
+                f"AWS emulator (no AWS account is used) serving on {emulator.endpoint_url} as "
+                f"{identity}{latency}; stop with Ctrl-C",
+                file=sys.stderr,
+                flush=True,
+            )
+            # A timed wait keeps the main thread returning to the interpreter, where signal
+            # handlers run.
+            while not stop.wait(0.5):
+                pass
+            return 0
+        finally:
+            emulator.stop()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="sm-studio-setup emulator",
+        description="Serve the embedded AWS emulator on 127.0.0.1 until interrupted.",
+    )
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

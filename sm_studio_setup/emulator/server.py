@@ -1,0 +1,434 @@
+"""The loopback emulator server: moto's server app with the project's additions.
+
+Interface others code against (keep it):
+
+    class Emulator:
+        def __init__(self, *, host="127.0.0.1", port=0, latency=None, seed="demo",
+                     scenario="self-service", workdir=None): ...
+        def start(self) -> "Emulator"; def stop(self) -> None   # also a context manager
+        endpoint_url: str                  # http://127.0.0.1:PORT
+        seed_info: SeedInfo | None         # account, region, role_arn, domain_id, ...
+        def client_env(self) -> dict[str, str]
+            # AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
+            # AWS_DEFAULT_REGION, AWS_REGION, SM_STUDIO_SETUP_METADATA (when seeded)
+        def admin_session(self) -> boto3.Session  # unrestricted credentials for tests/seeding
+
+Requests pass, outermost first: the control API (``/_sm_emulator/...``), injected latency and
+the request counter, IAM enforcement, moto. moto keeps its state in process-wide backends, so
+one process runs at most one emulator at a time, and starting one resets moto's state.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import shutil
+import socket
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal
+
+import boto3
+from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.wrappers import Request, Response
+
+from sm_studio_setup.aws.metadata import METADATA_ENV
+
+from .latency import LatencyMiddleware, LatencySpec, RequestCounter, WSGIApp, parse_latency
+from .seed import (
+    ACCOUNT_ID,
+    METADATA_FILE_NAME,
+    REGION,
+    SCENARIOS,
+    Scenario,
+    SeedInfo,
+    install_aws_managed_policies,
+    seed_demo,
+)
+
+SeedMode = Literal["demo", "none"]
+SEED_MODES: tuple[SeedMode, ...] = ("demo", "none")
+
+# Keys unknown to moto act as the account root, which enforcement never restricts.
+ADMIN_ACCESS_KEY_ID = "AKIAEMULATORADMIN000"
+ADMIN_SECRET_ACCESS_KEY = "sm-studio-setup-emulator-admin-secret"
+
+CONTROL_PREFIX = "/_sm_emulator"
+
+_running_lock = threading.Lock()
+_running: Emulator | None = None
+
+
+def check_loopback(host: str) -> None:
+    """Refuse any address that is not loopback: the emulator must never be reachable from,
+    nor be mistaken for, anything outside this machine."""
+    if host == "localhost":
+        return
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise ValueError(
+            f"refusing host {host!r}: the emulator serves on loopback only "
+            "(use 127.0.0.1, ::1 or localhost)"
+        )
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening socket, bound here because werkzeug answers a busy port with sys.exit()."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((host, port))
+        listener.listen(128)
+    except OSError as exc:
+        listener.close()
+        raise OSError(exc.errno, f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    return listener
+
+
+class _EndpointSession(boto3.session.Session):
+    """A boto3 session whose clients talk to the emulator unless told otherwise.
+
+    Passing ``endpoint_url`` per client, rather than through ``AWS_ENDPOINT_URL`` or a config
+    file, keeps the process environment and the user's AWS config out of the picture.
+    """
+
+    def __init__(self, endpoint_url: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._emulator_endpoint_url = endpoint_url
+
+    def client(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("endpoint_url", self._emulator_endpoint_url)
+        return super().client(*args, **kwargs)
+
+    def resource(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("endpoint_url", self._emulator_endpoint_url)
+        return super().resource(*args, **kwargs)
+
+
+class Emulator:
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        latency: LatencySpec | str | None = None,
+        seed: SeedMode = "demo",
+        scenario: Scenario = "self-service",
+        workdir: Path | str | None = None,
+        build_seconds: float | None = None,
+    ) -> None:
+        check_loopback(host)
+        if seed not in SEED_MODES:
+            raise ValueError(f"unknown seed {seed!r}: expected one of {', '.join(SEED_MODES)}")
+        if scenario not in SCENARIOS:
+            raise ValueError(
+                f"unknown scenario {scenario!r}: expected one of {', '.join(SCENARIOS)}"
+            )
+        if build_seconds is not None and not build_seconds > 0:
+            raise ValueError(f"build_seconds must be positive, not {build_seconds}")
+        self.host = host
+        self.port = port
+        self.latency = parse_latency(latency) if isinstance(latency, str) else latency
+        self.seed = seed
+        self.scenario: Scenario = scenario
+        self.build_seconds = build_seconds
+        self._workdir_arg = Path(workdir) if workdir is not None else None
+        self.workdir: Path | None = None
+        self.counter = RequestCounter()
+        self.seed_info: SeedInfo | None = None
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+        self._latency_app: LatencyMiddleware | None = None
+        self._owns_workdir = False
+        # (previous value,) while this emulator has MOTO_ACCOUNT_ID set, else None.
+        self._saved_account_env: tuple[str | None] | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> Emulator:
+        global _running
+        with _running_lock:
+            if _running is not None:
+                raise RuntimeError(
+                    f"an emulator already runs in this process at {_running.endpoint_url}"
+                )
+            _running = self
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
+        # moto reads MOTO_ACCOUNT_ID on every request (before the access key): set it before
+        # the first backend is touched so no state lands in another account.
+        self._saved_account_env = (os.environ.get("MOTO_ACCOUNT_ID"),)
+        os.environ["MOTO_ACCOUNT_ID"] = ACCOUNT_ID
+        self.seed_info = None
+
+        from moto.moto_api._internal.models import moto_api_backend
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
+        )
+
+        from . import codebuild
+        from .enforcement import EnforcementMiddleware
+        from .extensions import install_all
+
+        install_all()
+        # A previous emulator (or mock_aws) in this process may have left state behind.
+        moto_api_backend.reset()
+        # Build settings are process-wide too: start from the defaults, not a predecessor's.
+        defaults = codebuild.BuildSettings()
+        codebuild.configure(
+            duration_seconds=(
+                self.build_seconds if self.build_seconds is not None else defaults.duration_seconds
+            ),
+            fail_phase="",
+        )
+        install_aws_managed_policies(ACCOUNT_ID)
+
+        if self._workdir_arg is None:
+            self.workdir = Path(tempfile.mkdtemp(prefix="sm-studio-emulator-"))
+            self._owns_workdir = True
+        else:
+            self.workdir = self._workdir_arg
+            self.workdir.mkdir(parents=True, exist_ok=True)
+
+        moto_app = DomainDispatcherApplication(create_backend_app)
+        self._latency_app = LatencyMiddleware(
+            EnforcementMiddleware(moto_app), self.latency, self.counter
+        )
+        app = ControlApp(self._latency_app, self)
+
+        class QuietHandler(MotoRequestHandler):
+            def log_request(self, *args: Any, **kwargs: Any) -> None:
+                pass
+
+        listener = _listen(self.host, self.port)
+        self.port = listener.getsockname()[1]
+        try:
+            self._server = make_server(
+                self.host,
+                self.port,
+                app,
+                threaded=True,
+                request_handler=QuietHandler,
+                fd=listener.fileno(),  # werkzeug duplicates it
+            )
+        finally:
+            listener.close()
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="sm-studio-emulator", daemon=True
+        )
+        self._thread.start()
+
+        if self.seed == "demo":
+            self.seed_info = seed_demo(
+                self.admin_session(), self.scenario, metadata_path=self.workdir / METADATA_FILE_NAME
+            )
+            # Seeding is set-up, not part of what anyone wants to count.
+            self.counter.reset()
+
+    def stop(self) -> None:
+        """Stop serving and release the port; idempotent."""
+        global _running
+        if self._server is not None:
+            if self._thread is not None:
+                # shutdown() waits for serve_forever() to notice, so only when it runs.
+                self._server.shutdown()
+                self._thread.join(timeout=10)
+                self._thread = None
+            self._server.server_close()
+            self._server = None
+        if self._owns_workdir and self.workdir is not None:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            self._owns_workdir = False
+        with _running_lock:
+            if _running is self:
+                _running = None
+            if self._saved_account_env is not None:
+                (previous,) = self._saved_account_env
+                if previous is None:
+                    os.environ.pop("MOTO_ACCOUNT_ID", None)
+                else:
+                    os.environ["MOTO_ACCOUNT_ID"] = previous
+                self._saved_account_env = None
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    # -- what clients need -------------------------------------------------------------------
+
+    @property
+    def endpoint_url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def set_latency(self, latency: LatencySpec | None) -> None:
+        self.latency = latency
+        if self._latency_app is not None:
+            self._latency_app.spec = latency
+
+    def client_env(self) -> dict[str, str]:
+        """Environment for a client process: the demo session when seeded, else admin."""
+        env = {"AWS_ENDPOINT_URL": self.endpoint_url}
+        info = self.seed_info
+        if info is not None:
+            env["AWS_ACCESS_KEY_ID"] = info.access_key_id
+            env["AWS_SECRET_ACCESS_KEY"] = info.secret_access_key
+            env["AWS_SESSION_TOKEN"] = info.session_token
+        else:
+            env["AWS_ACCESS_KEY_ID"] = ADMIN_ACCESS_KEY_ID
+            env["AWS_SECRET_ACCESS_KEY"] = ADMIN_SECRET_ACCESS_KEY
+            # Present but empty, so a token inherited from a real AWS session is overridden.
+            env["AWS_SESSION_TOKEN"] = ""
+        env["AWS_DEFAULT_REGION"] = REGION
+        env["AWS_REGION"] = REGION
+        if info is not None:
+            env[METADATA_ENV] = str(info.metadata_path)
+        return env
+
+    def admin_session(self) -> boto3.Session:
+        if self._server is None:
+            raise RuntimeError("the emulator is not running")
+        return _EndpointSession(
+            self.endpoint_url,
+            aws_access_key_id=ADMIN_ACCESS_KEY_ID,
+            aws_secret_access_key=ADMIN_SECRET_ACCESS_KEY,
+            region_name=REGION,
+        )
+
+    def health(self) -> dict[str, Any]:
+        return {
+            "status": "ok",
+            "endpoint_url": self.endpoint_url,
+            "account": ACCOUNT_ID,
+            "region": REGION,
+            "seed": self.seed,
+            "scenario": self.scenario if self.seed_info is not None else None,
+            "latency_ms": str(self.latency) if self.latency is not None else None,
+        }
+
+
+class ControlApp:
+    """The emulator's own API under ``/_sm_emulator/``; everything else goes to ``app``."""
+
+    def __init__(self, app: WSGIApp, emulator: Emulator) -> None:
+        self.app = app
+        self.emulator = emulator
+        self._routes: dict[tuple[str, str], Callable[[Request], Response]] = {
+            ("GET", "/health"): self._health,
+            ("GET", "/stats"): self._stats,
+            ("POST", "/stats/reset"): self._stats_reset,
+            ("GET", "/seed"): self._seed,
+            ("POST", "/latency"): self._latency,
+            ("POST", "/codebuild"): self._codebuild,
+        }
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        path = environ.get("PATH_INFO", "")
+        if path != CONTROL_PREFIX and not path.startswith(CONTROL_PREFIX + "/"):
+            return self.app(environ, start_response)
+        request = Request(environ)
+        sub = path[len(CONTROL_PREFIX) :].rstrip("/") or "/"
+        handler = self._routes.get((request.method, sub))
+        if handler is None:
+            if any(route == sub for _, route in self._routes):
+                response = _json({"error": f"method {request.method} not allowed"}, 405)
+            else:
+                response = _json({"error": f"no control endpoint {path}"}, 404)
+        else:
+            try:
+                response = handler(request)
+            except (TypeError, ValueError) as exc:
+                response = _json({"error": str(exc)}, 400)
+        return response(environ, start_response)
+
+    def _health(self, request: Request) -> Response:
+        return _json(self.emulator.health())
+
+    def _stats(self, request: Request) -> Response:
+        return _json(self.emulator.counter.snapshot())
+
+    def _stats_reset(self, request: Request) -> Response:
+        self.emulator.counter.reset()
+        return _json(self.emulator.counter.snapshot())
+
+    def _seed(self, request: Request) -> Response:
+        info = self.emulator.seed_info
+        return _json(info.public_dict() if info is not None else None)
+
+    def _latency(self, request: Request) -> Response:
+        body = _body(request, allowed={"latency"})
+        value = body.get("latency")
+        if value is not None and not isinstance(value, str | int | float):
+            raise ValueError("latency must be a string such as '80' or '50-150', or null")
+        spec = None if value is None else parse_latency(str(value))
+        self.emulator.set_latency(spec)
+        return _json({"latency_ms": str(spec) if spec is not None else None})
+
+    def _codebuild(self, request: Request) -> Response:
+        from . import codebuild
+
+        body = _body(request, allowed={"duration_seconds", "fail_phase"})
+        duration = body.get("duration_seconds")
+        if duration is not None and (
+            isinstance(duration, bool) or not isinstance(duration, int | float)
+        ):
+            raise ValueError("duration_seconds must be a number of seconds, or null")
+        fail_phase = body.get("fail_phase")
+        if fail_phase is not None and not isinstance(fail_phase, str):
+            raise ValueError(
+                "fail_phase must be a phase name such as 'BUILD', '' to clear, or null"
+            )
+        # None leaves a setting as it is; configure() validates the values.
+        settings = codebuild.configure(duration_seconds=duration, fail_phase=fail_phase)
+        return _json(
+            {"duration_seconds": settings.duration_seconds, "fail_phase": settings.fail_phase}
+        )
+
+
+def _body(request: Request, *, allowed: set[str]) -> dict[str, Any]:
+    raw = request.get_data(as_text=True)
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise ValueError("the request body is not JSON") from None
+    if not isinstance(body, dict):
+        raise ValueError("the request body must be a JSON object")
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise ValueError(
+            f"unknown field(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}"
+        )
+    return body
+
+
+def _json(data: Any, status: int = 200) -> Response:
+    return Response(json.dumps(data) + "\n", status=status, mimetype="application/json")
