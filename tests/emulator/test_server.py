@@ -6,7 +6,6 @@ import io
 import json
 import os
 import random
-import shlex
 import signal
 import socket
 import subprocess
@@ -23,7 +22,6 @@ import boto3
 import pytest
 
 from sm_studio_setup.emulator import codebuild
-from sm_studio_setup.emulator.command import READY_MARKER
 from sm_studio_setup.emulator.latency import (
     LatencyMiddleware,
     LatencySpec,
@@ -32,6 +30,8 @@ from sm_studio_setup.emulator.latency import (
     parse_latency,
 )
 from sm_studio_setup.emulator.server import ADMIN_ACCESS_KEY_ID, Emulator, check_loopback
+
+from ..emulator_process import read_exports
 
 REPO = Path(__file__).resolve().parents[2]
 ASSUMED_ROLE_ARN = (
@@ -377,32 +377,6 @@ def test_stop_releases_the_port_and_restores_the_environment(emulator: Emulator)
 
 
 # -- the `emulator` command -----------------------------------------------------------------
-
-
-def read_exports(stream: Any, timeout: float) -> dict[str, str]:
-    """Read `export NAME=VALUE` lines up to the ready comment that ends them."""
-    lines: list[str] = []
-    ready: list[str] = []
-    done = threading.Event()
-
-    def reader() -> None:
-        for line in stream:
-            if not line.startswith("export "):
-                ready.append(line)
-                break
-            lines.append(line)
-        done.set()
-
-    threading.Thread(target=reader, daemon=True).start()
-    assert done.wait(timeout), f"no ready line within {timeout} s: {lines}"
-    assert ready and ready[0].startswith(f"# {READY_MARKER} http://127.0.0.1:"), ready
-    env: dict[str, str] = {}
-    for line in lines:
-        word, assignment = shlex.split(line)
-        assert word == "export"
-        name, value = assignment.split("=", 1)
-        env[name] = value
-    return env
 
 
 def test_emulator_command_prints_exports_then_serves_until_sigterm() -> None:
