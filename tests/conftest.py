@@ -12,7 +12,6 @@ from .emulator_process import EmulatorProcess
 pytest_plugins = ("pytest_jupyter.jupyter_server",)
 
 
-
 @pytest.fixture(scope="session")
 def start_emulator() -> Iterator[Callable[..., EmulatorProcess]]:
     started: list[EmulatorProcess] = []
