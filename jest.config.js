@@ -27,6 +27,10 @@ module.exports = {
   ],
   coverageReporters: ['lcov', 'text'],
   testRegex: 'src/.*/.*.spec.ts[x]?$',
-  modulePathIgnorePatterns: ['<rootDir>/.venv', '<rootDir>/sm_studio_setup', '<rootDir>/ui-tests'],
+  modulePathIgnorePatterns: [
+    '<rootDir>/.venv',
+    '<rootDir>/sm_studio_setup',
+    '<rootDir>/ui-tests'
+  ],
   transformIgnorePatterns: [`/node_modules/(?!${esModules}).+`]
 };

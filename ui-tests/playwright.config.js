@@ -8,7 +8,9 @@ function chromiumPath() {
   if (process.env.CHROMIUM_PATH) {
     return process.env.CHROMIUM_PATH;
   }
-  return execSync('command -v chromium', { shell: '/bin/bash' }).toString().trim();
+  return execSync('command -v chromium', { shell: '/bin/bash' })
+    .toString()
+    .trim();
 }
 
 const token = process.env.JUPYTER_TOKEN || 'galata-token';

@@ -12,15 +12,22 @@ test.describe('sm-studio-setup sidebar against the demo emulator', () => {
     const panel = page.locator('#sm-studio-setup-panel');
     await expect(panel.getByTestId('role')).toHaveText(ROLE);
     await expect(panel.getByTestId('domain')).toHaveText(/^d-/);
-    await expect(panel.getByTestId('user-profile')).toHaveText('data-scientist');
+    await expect(panel.getByTestId('user-profile')).toHaveText(
+      'data-scientist'
+    );
     await expect(panel.getByTestId('space')).toHaveText('data-scientist-space');
     await expect(panel.getByTestId('caller')).toHaveText(
       'arn:aws:sts::123456789012:assumed-role/AmazonSageMaker-ExecutionRole-20261122T000000/SageMaker'
     );
-    await expect(panel.getByTestId('demo-badge')).toHaveText('Demo — no AWS account is used');
+    await expect(panel.getByTestId('demo-badge')).toHaveText(
+      'Demo — no AWS account is used'
+    );
 
-    expect(await panel.screenshot()).toMatchSnapshot('sidebar-demo-identity.png', {
-      maxDiffPixelRatio: 0.02
-    });
+    expect(await panel.screenshot()).toMatchSnapshot(
+      'sidebar-demo-identity.png',
+      {
+        maxDiffPixelRatio: 0.02
+      }
+    );
   });
 });
