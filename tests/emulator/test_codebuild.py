@@ -19,6 +19,8 @@ from moto import mock_aws
 
 from sm_studio_setup.emulator import access, codebuild
 
+from .support import trust_policy
+
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 PHASES = list(codebuild.PHASES)
@@ -36,21 +38,6 @@ phases:
       - docker push $IMAGE_REPO_NAME:$IMAGE_TAG
 """
 CONTAINER_LINE = re.compile(r"^\[Container\] (\d{4}/\d\d/\d\d \d\d:\d\d:\d\d\.\d{6}) ")
-
-
-def _trust(*services: str) -> str:
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": list(services)},
-                    "Action": "sts:AssumeRole",
-                }
-            ],
-        }
-    )
 
 
 @pytest.fixture
@@ -78,7 +65,9 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def _role(name: str, *services: str) -> str:
     iam = boto3.client("iam", region_name=REGION)
     return str(
-        iam.create_role(RoleName=name, AssumeRolePolicyDocument=_trust(*services))["Role"]["Arn"]
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust_policy(*services))["Role"][
+            "Arn"
+        ]
     )
 
 
@@ -356,13 +345,13 @@ def test_create_project_refuses_role_that_does_not_trust_codebuild(aws: None, by
     iam = boto3.client("iam", region_name=REGION)
     iam.update_assume_role_policy(
         RoleName="StudioRole",
-        PolicyDocument=_trust("sagemaker.amazonaws.com", "codebuild.amazonaws.com"),
+        PolicyDocument=trust_policy("sagemaker.amazonaws.com", "codebuild.amazonaws.com"),
     )
     project = _project(client, "untrusted", arn if by_arn else "StudioRole")
     assert project["serviceRole"] == arn
 
 
-def test_create_project_refuses_missing_role_and_update_checks_trust(aws: None) -> None:
+def test_create_project_refuses_missing_role_and_update_checkstrust_policy(aws: None) -> None:
     client = boto3.client("codebuild", region_name=REGION)
     missing = f"arn:aws:iam::{ACCOUNT}:role/NoSuchRole"
     with pytest.raises(ClientError) as refused:

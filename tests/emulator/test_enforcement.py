@@ -23,6 +23,8 @@ from werkzeug.serving import make_server
 from sm_studio_setup.emulator import access, iam, resources
 from sm_studio_setup.emulator.enforcement import EnforcementMiddleware, parse_call
 
+from .support import error_of
+
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 ROLE = "Builder"
@@ -124,22 +126,13 @@ def decider() -> Iterator[Recorder]:
         access.set_decider(None)
 
 
-def _error(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str, int]:
-    response = excinfo.value.response
-    return (
-        response["Error"]["Code"],
-        response["Error"]["Message"],
-        response["ResponseMetadata"]["HTTPStatusCode"],
-    )
-
-
 def test_json_service_denial_has_access_denied_exception_shape(
     session: ClientFactory, decider: Recorder
 ) -> None:
     ecr = session("ecr")
     with pytest.raises(ClientError) as excinfo:
         ecr.create_repository(repositoryName="denied")
-    assert _error(excinfo) == (
+    assert error_of(excinfo) == (
         "AccessDeniedException",
         f"User: {SESSION_ARN} is not authorized to perform: ecr:CreateRepository on resource: "
         f"{DENIED_REPO_ARN} because no identity-based policy allows the "
@@ -160,7 +153,7 @@ def test_json_service_denial_has_access_denied_exception_shape(
 def test_iam_explicit_deny_has_query_error_shape(session: ClientFactory, decider: Recorder) -> None:
     with pytest.raises(ClientError) as excinfo:
         session("iam").get_role(RoleName=ROLE)
-    assert _error(excinfo) == (
+    assert error_of(excinfo) == (
         "AccessDenied",
         f"User: {SESSION_ARN} is not authorized to perform: iam:GetRole on resource: "
         f"role {ROLE} with an explicit deny in an identity-based policy",
@@ -188,7 +181,7 @@ def test_iam_implicit_deny_names_policy_and_body_stays_readable(
     client = session("iam")
     with pytest.raises(ClientError) as excinfo:
         client.get_policy(PolicyArn=policy_arn)
-    assert _error(excinfo)[1] == (
+    assert error_of(excinfo)[1] == (
         f"User: {SESSION_ARN} is not authorized to perform: iam:GetPolicy on resource: "
         f"policy {policy_arn} because no identity-based policy allows the iam:GetPolicy action"
     )
@@ -216,7 +209,7 @@ def test_s3_denials_and_resources(session: ClientFactory, decider: Recorder) -> 
     s3.delete_object(Bucket="bkt", Key="open.txt")
     with pytest.raises(ClientError) as excinfo:
         s3.put_object(Bucket="bkt", Key="secret/k\u00e9y.txt", Body=b"x")
-    assert _error(excinfo) == (
+    assert error_of(excinfo) == (
         "AccessDenied",
         f"User: {SESSION_ARN} is not authorized to perform: s3:PutObject on resource: "
         f'"{secret}" because no identity-based policy allows the s3:PutObject action',
@@ -224,7 +217,7 @@ def test_s3_denials_and_resources(session: ClientFactory, decider: Recorder) -> 
     )
     with pytest.raises(ClientError) as excinfo:
         s3.head_object(Bucket="bkt", Key="secret/k\u00e9y.txt")
-    assert _error(excinfo)[0] == "403"  # S3 sends no body for HEAD, as on AWS
+    assert error_of(excinfo)[0] == "403"  # S3 sends no body for HEAD, as on AWS
     assert decider.resources_for("s3:CreateBucket") == ["arn:aws:s3:::bkt"]
     assert decider.resources_for("s3:GetObject") == [
         "arn:aws:s3:::bkt/open.txt",
@@ -284,7 +277,7 @@ def test_sagemaker_denial_names_each_resource(session: ClientFactory, decider: R
     for method, kwargs, resource in calls:
         with pytest.raises(ClientError) as excinfo:
             method(**kwargs)
-        code, message, status = _error(excinfo)
+        code, message, status = error_of(excinfo)
         action = f"sagemaker:{excinfo.value.operation_name}"
         assert (code, status) == ("AccessDeniedException", 400)
         assert message == (
@@ -301,7 +294,7 @@ def test_sts_get_caller_identity_is_never_denied_but_assume_role_is(
     assert sts.get_caller_identity()["Arn"] == SESSION_ARN
     with pytest.raises(ClientError) as excinfo:
         sts.assume_role(RoleArn=ROLE_ARN, RoleSessionName="again")
-    assert _error(excinfo) == (
+    assert error_of(excinfo) == (
         "AccessDenied",
         f"User: {SESSION_ARN} is not authorized to perform: sts:AssumeRole on resource: "
         f"{ROLE_ARN} because no identity-based policy allows the sts:AssumeRole action",
@@ -330,7 +323,7 @@ def test_iam_user_keys_are_enforced(admin: ClientFactory, endpoint: str, decider
     user_iam = _client(endpoint, "iam", key["AccessKeyId"], key["SecretAccessKey"])
     with pytest.raises(ClientError) as excinfo:
         user_iam.get_role(RoleName=ROLE)
-    assert _error(excinfo)[1].startswith(
+    assert error_of(excinfo)[1].startswith(
         f"User: arn:aws:iam::{ACCOUNT}:user/dev is not authorized to perform: iam:GetRole"
     )
     assert decider.seen[-1].context["aws:PrincipalType"] == "User"

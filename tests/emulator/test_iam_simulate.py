@@ -13,6 +13,8 @@ from moto import mock_aws
 
 from sm_studio_setup.emulator import access, iam
 
+from .support import error_of
+
 ACCOUNT = "123456789012"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/team/Builder"
 TRUST = '{"Version":"2012-10-17","Statement":[]}'
@@ -35,15 +37,6 @@ def client(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
             yield client
         finally:
             access.set_decider(None)
-
-
-def _error(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str, int]:
-    response = excinfo.value.response
-    return (
-        response["Error"]["Code"],
-        response["Error"]["Message"],
-        response["ResponseMetadata"]["HTTPStatusCode"],
-    )
 
 
 def test_one_result_per_action_and_resource_in_aws_shape(client: Any) -> None:
@@ -180,14 +173,14 @@ def test_marker_of_another_request_is_invalid_input(client: Any) -> None:
             client.simulate_principal_policy(
                 PolicySourceArn=ROLE_ARN, ActionNames=["s3:ListBucket"], Marker=marker
             )
-        assert _error(excinfo)[0::2] == ("InvalidInput", 400)
+        assert error_of(excinfo)[0::2] == ("InvalidInput", 400)
 
 
 def test_assumed_role_session_arn_is_rejected(client: Any) -> None:
     session = f"arn:aws:sts::{ACCOUNT}:assumed-role/Builder/SageMaker"
     with pytest.raises(ClientError) as excinfo:
         client.simulate_principal_policy(PolicySourceArn=session, ActionNames=["s3:GetObject"])
-    assert _error(excinfo) == (
+    assert error_of(excinfo) == (
         "InvalidInput",
         f"Invalid Entity Arn: {session} does not clearly define entity type and name.",
         400,
@@ -207,7 +200,7 @@ def test_assumed_role_session_arn_is_rejected(client: Any) -> None:
 def test_missing_entity_is_no_such_entity(client: Any, arn: str, message: str) -> None:
     with pytest.raises(ClientError) as excinfo:
         client.simulate_principal_policy(PolicySourceArn=arn, ActionNames=["s3:GetObject"])
-    assert _error(excinfo) == ("NoSuchEntity", message, 404)
+    assert error_of(excinfo) == ("NoSuchEntity", message, 404)
 
 
 def test_users_and_groups_are_valid_sources(client: Any) -> None:
@@ -237,7 +230,7 @@ def test_invalid_actions_and_resources_are_invalid_input(
 ) -> None:
     with pytest.raises(ClientError) as excinfo:
         client.simulate_principal_policy(PolicySourceArn=ROLE_ARN, **kwargs)
-    assert _error(excinfo) == ("InvalidInput", message, 400)
+    assert error_of(excinfo) == ("InvalidInput", message, 400)
 
 
 @pytest.mark.parametrize(
@@ -250,7 +243,7 @@ def test_max_items_out_of_range_is_validation_error(client: Any, value: int, rul
         raw.simulate_principal_policy(
             PolicySourceArn=ROLE_ARN, ActionNames=["s3:GetObject"], MaxItems=value
         )
-    assert _error(excinfo) == (
+    assert error_of(excinfo) == (
         "ValidationError",
         f"1 validation error detected: Value '{value}' at 'maxItems' failed to satisfy "
         f"constraint: Member must have value {rule}",

@@ -36,6 +36,8 @@ from botocore.exceptions import ClientError
 
 from sm_studio_setup.emulator.server import Emulator
 
+from .support import trust_policy
+
 REPO = Path(__file__).resolve().parents[2]
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -77,21 +79,6 @@ def smdocker_executable() -> str:
     exe = done.stdout.strip().splitlines()[-1]
     assert os.access(exe, os.X_OK), exe
     return exe
-
-
-def trust_policy(*services: str) -> str:
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": list(services)},
-                    "Action": "sts:AssumeRole",
-                }
-            ],
-        }
-    )
 
 
 def client_env(emulator: Emulator, home: Path) -> dict[str, str]:
