@@ -124,6 +124,7 @@ class Emulator:
         scenario: Scenario = "self-service",
         workdir: Path | str | None = None,
         build_seconds: float | None = None,
+        enforce: bool = True,
     ) -> None:
         check_loopback(host)
         if seed not in SEED_MODES:
@@ -140,6 +141,7 @@ class Emulator:
         self.seed = seed
         self.scenario: Scenario = scenario
         self.build_seconds = build_seconds
+        self.enforce = enforce
         self._workdir_arg = Path(workdir) if workdir is not None else None
         self.workdir: Path | None = None
         self.counter = RequestCounter()
@@ -198,6 +200,13 @@ class Emulator:
             fail_phase="",
         )
         install_aws_managed_policies(ACCOUNT_ID)
+        if self.enforce:
+            # The project's IAM engine decides, from moto's IAM state, what non-root callers
+            # may do; the admin credentials (the account root) are never denied.
+            from . import access
+            from .decider import engine_decider
+
+            access.set_decider(engine_decider)
 
         if self._workdir_arg is None:
             self.workdir = Path(tempfile.mkdtemp(prefix="sm-studio-emulator-"))
@@ -258,6 +267,10 @@ class Emulator:
         with _running_lock:
             if _running is self:
                 _running = None
+                if self.enforce:
+                    from . import access
+
+                    access.set_decider(None)
             if self._saved_account_env is not None:
                 (previous,) = self._saved_account_env
                 if previous is None:
