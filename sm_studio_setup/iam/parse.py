@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, get_args
 from urllib.parse import unquote
 
+from .conditions import parse_operator
 from .model import (
     Condition,
     Effect,
@@ -65,37 +66,6 @@ _ACCOUNT_ID = re.compile(r"^\d{12}$")
 # IAM unique ids (AIDA..., AROA..., ...) appear in place of ARNs of deleted principals.
 _UNIQUE_ID = re.compile(r"^[A-Z0-9]{16,128}$")
 
-# "IAM JSON policy elements: Condition operators".
-_BASE_OPERATORS = (
-    "StringEquals",
-    "StringNotEquals",
-    "StringEqualsIgnoreCase",
-    "StringNotEqualsIgnoreCase",
-    "StringLike",
-    "StringNotLike",
-    "NumericEquals",
-    "NumericNotEquals",
-    "NumericLessThan",
-    "NumericLessThanEquals",
-    "NumericGreaterThan",
-    "NumericGreaterThanEquals",
-    "DateEquals",
-    "DateNotEquals",
-    "DateLessThan",
-    "DateLessThanEquals",
-    "DateGreaterThan",
-    "DateGreaterThanEquals",
-    "Bool",
-    "BinaryEquals",
-    "IpAddress",
-    "NotIpAddress",
-    "ArnEquals",
-    "ArnLike",
-    "ArnNotEquals",
-    "ArnNotLike",
-    "Null",
-)
-_SET_OPERATORS = ("ForAllValues", "ForAnyValue")
 
 _KIND_WORDS = {
     "identity": "an identity policy",
@@ -126,23 +96,9 @@ def _describe(value: object) -> str:
 
 
 def valid_operator(operator: str) -> bool:
-    """Whether AWS knows the condition operator ``operator``.
-
-    An optional ``ForAllValues:``/``ForAnyValue:`` prefix and ``IfExists`` suffix are allowed
-    ("IAM JSON policy elements: Condition operators" and "Set operators for multivalued
-    context keys"); ``Null`` cannot take ``IfExists`` ("You can add IfExists to the end of
-    any condition operator name except the Null condition"). Names are case-sensitive: IAM
-    answers "Invalid Condition type : stringEquals".
-    """
-    prefix, colon, rest = operator.partition(":")
-    if colon and prefix not in _SET_OPERATORS:
-        return False
-    if not colon:
-        rest = operator
-    if rest in _BASE_OPERATORS:
-        return True
-    base = rest[: -len("IfExists")]
-    return rest.endswith("IfExists") and base != "Null" and base in _BASE_OPERATORS
+    """Whether AWS knows the condition operator ``operator``; the rules live with the operators
+    themselves in ``conditions``, so parse and evaluation can never disagree."""
+    return parse_operator(operator) is not None
 
 
 class _Collector:
