@@ -166,11 +166,16 @@ def _number(text: str) -> Decimal | None:
     return Decimal(text)
 
 
-def _numeric(compare: Callable[[Decimal, Decimal], bool]) -> Comparator:
+def _ordered(
+    convert: Callable[[str], Decimal | None], compare: Callable[[Decimal, Decimal], bool]
+) -> Comparator:
+    """Numeric and Date operators: both sides converted to numbers, then compared; a value
+    that does not convert satisfies neither the operator nor its negation."""
+
     def comparator(
         request: str, policy: str, _context: RequestContext, _variables: bool
     ) -> Outcome:
-        left, right = _number(request), _number(policy)
+        left, right = convert(request), convert(policy)
         if left is None or right is None:
             return None
         return compare(left, right)
@@ -227,18 +232,6 @@ def _instant(text: str) -> Decimal | None:
     if match["fraction"]:
         seconds += Decimal("0." + match["fraction"])
     return seconds
-
-
-def _date(compare: Callable[[Decimal, Decimal], bool]) -> Comparator:
-    def comparator(
-        request: str, policy: str, _context: RequestContext, _variables: bool
-    ) -> Outcome:
-        left, right = _instant(request), _instant(policy)
-        if left is None or right is None:
-            return None
-        return compare(left, right)
-
-    return comparator
 
 
 # -- Bool, BinaryEquals, IP ------------------------------------------------------------------
@@ -372,18 +365,18 @@ _BASE_OPERATORS: dict[str, _Base] = {
     "StringNotEqualsIgnoreCase": _Base(_string_equals_ignore_case, True),
     "StringLike": _Base(_string_like, False),
     "StringNotLike": _Base(_string_like, True),
-    "NumericEquals": _Base(_numeric(lambda r, p: r == p), False),
-    "NumericNotEquals": _Base(_numeric(lambda r, p: r == p), True),
-    "NumericLessThan": _Base(_numeric(lambda r, p: r < p), False),
-    "NumericLessThanEquals": _Base(_numeric(lambda r, p: r <= p), False),
-    "NumericGreaterThan": _Base(_numeric(lambda r, p: r > p), False),
-    "NumericGreaterThanEquals": _Base(_numeric(lambda r, p: r >= p), False),
-    "DateEquals": _Base(_date(lambda r, p: r == p), False),
-    "DateNotEquals": _Base(_date(lambda r, p: r == p), True),
-    "DateLessThan": _Base(_date(lambda r, p: r < p), False),
-    "DateLessThanEquals": _Base(_date(lambda r, p: r <= p), False),
-    "DateGreaterThan": _Base(_date(lambda r, p: r > p), False),
-    "DateGreaterThanEquals": _Base(_date(lambda r, p: r >= p), False),
+    "NumericEquals": _Base(_ordered(_number, lambda r, p: r == p), False),
+    "NumericNotEquals": _Base(_ordered(_number, lambda r, p: r == p), True),
+    "NumericLessThan": _Base(_ordered(_number, lambda r, p: r < p), False),
+    "NumericLessThanEquals": _Base(_ordered(_number, lambda r, p: r <= p), False),
+    "NumericGreaterThan": _Base(_ordered(_number, lambda r, p: r > p), False),
+    "NumericGreaterThanEquals": _Base(_ordered(_number, lambda r, p: r >= p), False),
+    "DateEquals": _Base(_ordered(_instant, lambda r, p: r == p), False),
+    "DateNotEquals": _Base(_ordered(_instant, lambda r, p: r == p), True),
+    "DateLessThan": _Base(_ordered(_instant, lambda r, p: r < p), False),
+    "DateLessThanEquals": _Base(_ordered(_instant, lambda r, p: r <= p), False),
+    "DateGreaterThan": _Base(_ordered(_instant, lambda r, p: r > p), False),
+    "DateGreaterThanEquals": _Base(_ordered(_instant, lambda r, p: r >= p), False),
     "Bool": _Base(_bool, False),
     "BinaryEquals": _Base(_binary_equals, False),
     "IpAddress": _Base(_ip_in, False),
