@@ -8,12 +8,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from . import __version__
+from .aws.metadata import read_metadata
 from .errors import SetupError
+from .requirements.params import Params, parse_dockerfile_from, partition_of
+from .requirements.profiles import PROFILES
 from .service import Service
+from .service.requirements import least_privilege, requirement_json
 
 EXIT_OK = 0
 EXIT_ERROR = 2
@@ -50,6 +56,74 @@ def _cmd_whoami(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _params_from_args(args: argparse.Namespace) -> Params:
+    """Requirement parameters from the options, completed from Studio's metadata document."""
+    meta = read_metadata()
+    role = args.role or (meta.execution_role_arn if meta else None)
+    region = args.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    region = region or (meta.region if meta else None)
+    account = args.account or (role.split(":")[4] if role and role.count(":") >= 5 else None)
+    if not region:
+        raise SetupError("No region was given.", "Pass --region (for example us-east-1).")
+    if not account:
+        raise SetupError("No account was given.", "Pass --account or --role with a role ARN.")
+    base_images: tuple[str, ...] = ()
+    if args.dockerfile:
+        try:
+            text = Path(args.dockerfile).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise SetupError(f"Cannot read {args.dockerfile}: {exc.strerror}.", "") from exc
+        base_images = parse_dockerfile_from(text)
+    try:
+        return Params(
+            region=region,
+            account=account,
+            partition=partition_of(region),
+            role_arn=role,
+            domain_id=args.domain_id or (meta.domain_id if meta else None),
+            user_profile=args.user_profile or (meta.user_profile_name if meta else None),
+            space=args.space or (meta.space_name if meta else None),
+            repository=args.repository,
+            bucket=args.bucket,
+            compute_type=args.compute_type,
+            vpc_id=args.vpc_id,
+            subnet_ids=_csv(args.subnet_ids),
+            security_group_ids=_csv(args.security_group_ids),
+            kms_key_arn=args.kms_key,
+            base_images=base_images,
+            no_logs=args.no_logs,
+        )
+    except ValueError as exc:
+        raise SetupError(
+            f"Invalid parameters: {exc}.", "See sm-studio-setup requirements --help."
+        ) from exc
+
+
+def _csv(value: str | None) -> tuple[str, ...]:
+    return tuple(v.strip() for v in (value or "").split(",") if v.strip())
+
+
+def _cmd_requirements(args: argparse.Namespace) -> int:
+    params = _params_from_args(args)
+    try:
+        result = least_privilege(
+            args.profile, params, source_account_condition=not args.no_source_account_condition
+        )
+    except ValueError as exc:
+        raise SetupError(f"Cannot derive the {args.profile} requirements: {exc}.", "") from exc
+    if args.policy:
+        print(json.dumps(result.to_json(), indent=2))
+    elif args.json:
+        print(json.dumps([requirement_json(r) for r in result.requirements], indent=2))
+    else:
+        for req in result.requirements:
+            target = req.principal if req.who == "trust" else req.resource
+            optional = " (optional)" if req.optional else ""
+            print(f"{req.who:<7} {req.action:<40} {target}{optional}")
+            print(f"{'':<7} {req.why}")
+    return EXIT_OK
+
+
 def _cmd_emulator(args: argparse.Namespace) -> int:
     from .demo import require_demo_extra
 
@@ -79,6 +153,16 @@ def build_parser() -> argparse.ArgumentParser:
     who.add_argument("--json", action="store_true", help="print JSON")
     who.set_defaults(func=_cmd_whoami)
 
+    req = sub.add_parser(
+        "requirements",
+        help="what a workflow needs, or the least-privilege policy for a fresh role",
+        description="Print the requirements of a workflow profile, derived from its parameters "
+        "(defaults follow sm-docker and Studio's metadata), or with --policy the complete "
+        "least-privilege permissions and trust policy for a fresh role. Makes no AWS calls.",
+    )
+    _add_requirements_arguments(req)
+    req.set_defaults(func=_cmd_requirements)
+
     emu = sub.add_parser(
         "emulator", help="serve the embedded AWS emulator on 127.0.0.1 (needs the [demo] extra)"
     )
@@ -91,6 +175,33 @@ def build_parser() -> argparse.ArgumentParser:
     _add_demo_arguments(demo)
     demo.set_defaults(func=_cmd_demo)
     return parser
+
+
+def _add_requirements_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="image-build")
+    parser.add_argument("--region", help="default: AWS_REGION / AWS_DEFAULT_REGION / Studio's")
+    parser.add_argument("--account", help="12 digits (default: from --role)")
+    parser.add_argument("--role", help="the execution role ARN, with its path")
+    parser.add_argument("--domain-id")
+    parser.add_argument("--user-profile")
+    parser.add_argument("--space")
+    parser.add_argument("--repository", metavar="NAME[:TAG]", help="as sm-docker --repository")
+    parser.add_argument("--bucket", help="as sm-docker --bucket")
+    parser.add_argument("--compute-type", default="BUILD_GENERAL1_SMALL")
+    parser.add_argument("--vpc-id")
+    parser.add_argument("--subnet-ids", metavar="ID,ID")
+    parser.add_argument("--security-group-ids", metavar="ID,ID")
+    parser.add_argument("--kms-key", metavar="ARN")
+    parser.add_argument("--dockerfile", metavar="PATH", help="its FROM images become pulls")
+    parser.add_argument("--no-logs", action="store_true", help="as sm-docker --no-logs")
+    parser.add_argument(
+        "--no-source-account-condition",
+        action="store_true",
+        help="don't add aws:SourceAccount to the CodeBuild trust (confused-deputy protection)",
+    )
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="the requirements as JSON")
+    output.add_argument("--policy", action="store_true", help="the policies for a fresh role")
 
 
 def _add_emulator_arguments(parser: argparse.ArgumentParser) -> None:
@@ -119,6 +230,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # Output piped into `head` and closed early: not an error of ours.
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silences the flush at exit
+        return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -1,0 +1,404 @@
+"""``image-build``: what ``sm-docker build`` needs, derived from its parameters.
+
+Three parts (docs FACTS-sm-docker.md): the caller's permissions while it starts the build, the
+CodeBuild service role's permissions while the build runs (sm-docker passes the Studio role
+itself, so both land on the same role), and the role's trust policy (CodeBuild must be able to
+assume it, SageMaker must stay trusted).
+
+Resources end in ``*`` where sm-docker adds 16 random letters (the project
+``{project_prefix}*``, its log group, the source zip ``codebuild-sagemaker-container-*.zip``);
+everything else is the exact repository, bucket, role, key, subnet or security group in use.
+Optional requirements are calls whose denial sm-docker tolerates (ListAllMyBuckets,
+DescribeRepositories) or that it never makes with its defaults (GetObjectVersion).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from .model import ContextValue, Requirement
+from .params import Params, partition_of
+
+SOURCE = "sm-docker 0.6.0"
+
+# The AWS accounts whose ECR registries serve the Deep Learning Containers and that sm-docker's
+# buildspec logs in to (FACTS-sm-docker.md).
+DLC_ACCOUNTS = frozenset(
+    {
+        "763104351884",
+        "217643126080",
+        "727897471807",
+        "626614931356",
+        "683313688378",
+        "520713654638",
+        "462105765813",
+    }
+)
+
+# {account}.dkr.ecr[-fips].{region}.amazonaws.com[.cn]/{repository}[:tag|@digest]
+_ECR_IMAGE = re.compile(
+    r"(?P<account>\d{12})\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?"
+    r"/(?P<repo>[a-z0-9._/-]+?)(?::[\w.-]+)?(?:@sha256:[0-9a-f]+)?"
+)
+
+ECR_PUSH = (
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:InitiateLayerUpload",
+    "ecr:UploadLayerPart",
+    "ecr:CompleteLayerUpload",
+    "ecr:PutImage",
+)
+ECR_PULL = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
+
+
+def ecr_repository_arn(image: str) -> str | None:
+    """The ECR repository ARN an image reference pulls from, or None for any other registry
+    (Docker Hub, ``public.ecr.aws``, ...: public pulls need no IAM permission)."""
+    m = _ECR_IMAGE.fullmatch(image)
+    if not m:
+        return None
+    region = m.group("region")
+    return (
+        f"arn:{partition_of(region)}:ecr:{region}:{m.group('account')}:repository/{m.group('repo')}"
+    )
+
+
+def require_role(params: Params, profile: str) -> str:
+    """The role ARN, which every image profile scopes PassRole and trust to."""
+    if not params.role_arn:
+        raise ValueError(f"profile {profile!r} needs role_arn (the Studio execution role)")
+    return params.role_arn
+
+
+def caller_requirements(p: Params, role_arn: str) -> list[Requirement]:
+    """What the Studio role needs while ``sm-docker build`` runs in the notebook, in call order."""
+    bucket = p.arn("s3", p.bucket_name, region="", account="")
+    # sm-docker uploads to the bucket root under codebuild-sagemaker-container-{16 letters}.zip.
+    zip_key = f"{bucket}/codebuild-sagemaker-container-*.zip"
+    project = p.arn("codebuild", f"project/{p.project_prefix}*")
+    repository = p.arn("ecr", f"repository/{p.repository_name}")
+    log_streams = p.arn("logs", f"log-group:/aws/codebuild/{p.project_prefix}*:log-stream:*")
+
+    def c(
+        action: str,
+        resource: str,
+        step: str,
+        why: str,
+        src: str,
+        *,
+        optional: bool = False,
+        context: Mapping[str, ContextValue] | None = None,
+    ) -> Requirement:
+        return Requirement(
+            "caller",
+            action,
+            resource,
+            step,
+            why,
+            f"{SOURCE} {src}",
+            context=dict(context or {}),
+            optional=optional,
+        )
+
+    reqs = [
+        c(
+            "s3:ListAllMyBuckets",
+            "*",
+            "find the default bucket",
+            "sm-docker lists buckets first but tolerates a denial.",
+            "step 2",
+            optional=True,
+        ),
+        c(
+            "s3:ListBucket",
+            bucket,
+            "find the default bucket",
+            "HeadBucket checks that the bucket exists before creating it.",
+            "step 2",
+        ),
+        c(
+            "s3:CreateBucket",
+            bucket,
+            "create the bucket",
+            "The bucket is created when it does not exist yet.",
+            "step 2",
+        ),
+        c(
+            "s3:PutObject",
+            zip_key,
+            "upload the build context",
+            "The zipped Docker context is uploaded as the CodeBuild source.",
+            "step 3",
+        ),
+        c(
+            "codebuild:CreateProject",
+            project,
+            "create the CodeBuild project",
+            "Each build creates its own project named after the domain and user.",
+            "step 5",
+        ),
+        c(
+            "iam:PassRole",
+            role_arn,
+            "create the CodeBuild project",
+            "The project's service role is the Studio role, passed to CodeBuild.",
+            "step 5",
+            context={"iam:PassedToService": "codebuild.amazonaws.com"},
+        ),
+        c(
+            "ecr:CreateRepository",
+            repository,
+            "create the ECR repository",
+            "sm-docker always calls CreateRepository; only 'already exists' is ignored.",
+            "step 6",
+        ),
+        c(
+            "codebuild:StartBuild",
+            project,
+            "start the build",
+            "The build runs in the project just created.",
+            "step 7",
+        ),
+        c(
+            "codebuild:BatchGetBuilds",
+            project,
+            "wait for the build",
+            "sm-docker polls the build's status until it ends.",
+            "step 7",
+        ),
+    ]
+    if not p.no_logs:
+        reqs.append(
+            c(
+                "logs:GetLogEvents",
+                log_streams,
+                "show the build log",
+                "sm-docker tails the build log unless --no-logs is given.",
+                "step 8",
+            )
+        )
+    reqs += [
+        c(
+            "ecr:DescribeRepositories",
+            repository,
+            "print the image URI",
+            "The image URI is read back; a denial is swallowed and no URI is printed.",
+            "step 9",
+            optional=True,
+        ),
+        c(
+            "codebuild:DeleteProject",
+            project,
+            "clean up",
+            "The per-build project is deleted when the build ends.",
+            "step 10",
+        ),
+        c(
+            "s3:DeleteObject",
+            zip_key,
+            "clean up",
+            "The uploaded context is deleted when the build ends.",
+            "step 10",
+        ),
+    ]
+    return reqs
+
+
+def build_requirements(p: Params) -> list[Requirement]:
+    """What the CodeBuild service role (the same role) needs while the build runs."""
+    log_group = f"log-group:/aws/codebuild/{p.project_prefix}*"
+    bucket = p.arn("s3", p.bucket_name, region="", account="")
+    zip_key = f"{bucket}/codebuild-sagemaker-container-*.zip"
+    repository = p.arn("ecr", f"repository/{p.repository_name}")
+    src = f"{SOURCE}, CodeBuild service role"
+
+    def b(
+        action: str,
+        resource: str,
+        step: str,
+        why: str,
+        *,
+        optional: bool = False,
+        context: Mapping[str, ContextValue] | None = None,
+    ) -> Requirement:
+        return Requirement(
+            "build",
+            action,
+            resource,
+            step,
+            why,
+            src,
+            context=dict(context or {}),
+            optional=optional,
+        )
+
+    reqs = [
+        b(
+            "logs:CreateLogGroup",
+            p.arn("logs", log_group),
+            "write the build log",
+            "CodeBuild creates the project's log group on the first build.",
+        ),
+        b(
+            "logs:CreateLogStream",
+            p.arn("logs", f"{log_group}:log-stream:*"),
+            "write the build log",
+            "Each build writes to its own log stream.",
+        ),
+        b(
+            "logs:PutLogEvents",
+            p.arn("logs", f"{log_group}:log-stream:*"),
+            "write the build log",
+            "CodeBuild sends the build output to CloudWatch Logs.",
+        ),
+        b(
+            "s3:GetObject",
+            zip_key,
+            "download the source",
+            "CodeBuild downloads the zipped context from S3.",
+        ),
+        b(
+            "s3:GetObjectVersion",
+            zip_key,
+            "download the source",
+            "Needed only for a versioned source; sm-docker passes no source version.",
+            optional=True,
+        ),
+        b(
+            "ecr:GetAuthorizationToken",
+            "*",
+            "log in to ECR",
+            "docker login needs a token; the action only takes Resource '*'.",
+        ),
+    ]
+    reqs += [
+        b(
+            action,
+            repository,
+            "push the image",
+            f"docker push to {p.repository_name} needs the ECR push set.",
+        )
+        for action in ECR_PUSH
+    ]
+    reqs += [
+        b(
+            action,
+            repository,
+            "push the image",
+            f"docker reads layers and manifests already in {p.repository_name} when pushing.",
+        )
+        for action in ECR_PULL
+    ]
+    for image in p.base_images:
+        arn = ecr_repository_arn(image)
+        if arn is None:
+            continue  # public registries need no IAM permission
+        # Another account's repository must also allow the pull in its repository policy (the
+        # DLC repositories do); that is the owner's side and not a requirement on this role.
+        account = arn.split(":")[4]
+        whose = (
+            "AWS's Deep Learning Containers" if account in DLC_ACCOUNTS else f"account {account}"
+        )
+        if account == p.account:
+            whose = "this account"
+        reqs += [
+            b(
+                action,
+                arn,
+                "pull the base image",
+                f"The Dockerfile's base image {image} is pulled from ECR ({whose}).",
+            )
+            for action in ECR_PULL
+        ]
+    if p.uses_vpc:
+        # The Describe calls take only "*"; creating and deleting the build's network interface
+        # is scoped to the interfaces, subnets and security groups in use.
+        vpc_step = "run the build in the VPC"
+        for action in (
+            "ec2:DescribeDhcpOptions",
+            "ec2:DescribeNetworkInterfaces",
+            "ec2:DescribeSubnets",
+            "ec2:DescribeSecurityGroups",
+            "ec2:DescribeVpcs",
+        ):
+            reqs.append(
+                b(action, "*", vpc_step, "CodeBuild inspects the VPC before attaching to it.")
+            )
+        eni_resources = [
+            p.arn("ec2", "network-interface/*"),
+            *(p.arn("ec2", f"subnet/{s}") for s in p.subnet_ids),
+            *(p.arn("ec2", f"security-group/{g}") for g in p.security_group_ids),
+        ]
+        reqs += [
+            b(
+                "ec2:CreateNetworkInterface",
+                resource,
+                vpc_step,
+                "CodeBuild attaches a network interface in the given subnets and groups.",
+            )
+            for resource in eni_resources
+        ]
+        reqs.append(
+            b(
+                "ec2:DeleteNetworkInterface",
+                p.arn("ec2", "network-interface/*"),
+                vpc_step,
+                "CodeBuild removes the build's network interface afterwards.",
+            )
+        )
+        reqs.append(
+            b(
+                "ec2:CreateNetworkInterfacePermission",
+                p.arn("ec2", "network-interface/*"),
+                "run the build in the VPC",
+                "CodeBuild must be allowed to use the interface it creates.",
+                context={"ec2:AuthorizedService": "codebuild.amazonaws.com"},
+            )
+        )
+    if p.kms_key_arn:
+        reqs += [
+            b(
+                action,
+                p.kms_key_arn,
+                "read and write encrypted artifacts",
+                "The customer managed key encrypts the source and the logs.",
+            )
+            for action in ("kms:Decrypt", "kms:GenerateDataKey")
+        ]
+    return reqs
+
+
+def trust_requirements(p: Params, role_arn: str) -> list[Requirement]:
+    """CodeBuild (for this account only: confused-deputy protection) and SageMaker."""
+    return [
+        Requirement(
+            "trust",
+            "sts:AssumeRole",
+            role_arn,
+            "create the CodeBuild project",
+            "CreateProject fails at once unless CodeBuild may assume the service role.",
+            f"{SOURCE} step 5",
+            context={"aws:SourceAccount": p.account},
+            principal="codebuild.amazonaws.com",
+        ),
+        Requirement(
+            "trust",
+            "sts:AssumeRole",
+            role_arn,
+            "run Studio apps",
+            "The role is the Studio execution role; SageMaker must keep assuming it.",
+            f"{SOURCE} step 5",
+            principal="sagemaker.amazonaws.com",
+        ),
+    ]
+
+
+def image_build(params: Params) -> list[Requirement]:
+    """Requirements of ``sm-docker build`` with these parameters (caller, build role, trust)."""
+    role_arn = require_role(params, "image-build")
+    return [
+        *caller_requirements(params, role_arn),
+        *build_requirements(params),
+        *trust_requirements(params, role_arn),
+    ]

@@ -1,0 +1,35 @@
+"""What a workflow needs: typed parameters in, requirements out. Pure: no boto3, no I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+Who = Literal["caller", "build", "trust"]
+ContextValue = str | tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """One (who, action, resource, context) a workflow step needs, and why.
+
+    ``who``: ``caller`` — the Studio role now, while the build is started; ``build`` — the
+    CodeBuild service role while the build runs (sm-docker uses the same role for both);
+    ``trust`` — a principal the role's trust policy must let assume it (``action`` is
+    ``sts:AssumeRole`` and ``resource`` the role ARN, ``principal`` the service).
+    """
+
+    who: Who
+    action: str
+    resource: str
+    step: str  # the workflow step that fails without it, e.g. "create the CodeBuild project"
+    why: str  # one sentence
+    source: str  # e.g. "sm-docker step 5", "seed 002"
+    context: Mapping[str, ContextValue] = field(default_factory=dict)
+    optional: bool = False
+    principal: str | None = None  # for who == "trust": the service principal
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.who, self.action.lower(), self.resource, self.principal or "")

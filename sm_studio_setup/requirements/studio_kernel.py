@@ -1,0 +1,112 @@
+"""``studio-kernel``: attach the built image to a Studio domain as a custom kernel (seed 002).
+
+Names: the SageMaker image and the app image config are named after the ECR repository
+(``repository_name`` with ``/``, ``_`` and ``.`` turned into ``-``, cut at 63 characters, the
+limits of both APIs). SageMaker ARNs carry resource names in lower case, so resources use the
+lower-cased name.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .image_build import require_role
+from .model import Requirement
+from .params import Params
+
+SOURCE = "seed 002, custom kernel"
+
+_MAX = 63  # ImageName and AppImageConfigName: at most 63 characters
+
+
+def _sagemaker_name(repository_name: str) -> str:
+    # ImageName allows letters, digits, '-' and '.'; AppImageConfigName only letters, digits
+    # and '-'. Use the stricter rule for both so one name serves both.
+    name = re.sub(r"[^A-Za-z0-9]+", "-", repository_name).strip("-")[:_MAX].rstrip("-")
+    if not name:
+        raise ValueError(f"repository {repository_name!r} gives no usable SageMaker image name")
+    return name
+
+
+def image_name(params: Params) -> str:
+    """The SageMaker image name for the repository (see the module docstring)."""
+    return _sagemaker_name(params.repository_name)
+
+
+def app_image_config_name(params: Params) -> str:
+    """The app image config name: the same as the image name."""
+    return _sagemaker_name(params.repository_name)
+
+
+def studio_kernel(params: Params) -> list[Requirement]:
+    """Requirements to register the image and attach it to ``domain_id``."""
+    role_arn = require_role(params, "studio-kernel")
+    if not params.domain_id:
+        raise ValueError("profile 'studio-kernel' needs domain_id (the Studio domain to update)")
+    image = params.arn("sagemaker", f"image/{image_name(params).lower()}")
+    version = params.arn("sagemaker", f"image-version/{image_name(params).lower()}/*")
+    config = params.arn("sagemaker", f"app-image-config/{app_image_config_name(params).lower()}")
+    domain = params.arn("sagemaker", f"domain/{params.domain_id.lower()}")
+
+    def r(action: str, resource: str, step: str, why: str) -> Requirement:
+        return Requirement("caller", action, resource, step, why, SOURCE)
+
+    return [
+        r(
+            "sagemaker:DescribeImage",
+            image,
+            "register the image",
+            "Checks whether the image exists so a rerun updates instead of failing.",
+        ),
+        r(
+            "sagemaker:CreateImage",
+            image,
+            "register the image",
+            "The ECR image becomes a SageMaker image.",
+        ),
+        Requirement(
+            "caller",
+            "iam:PassRole",
+            role_arn,
+            "register the image",
+            "CreateImage takes a RoleArn that SageMaker uses to read the image.",
+            SOURCE,
+            context={"iam:PassedToService": "sagemaker.amazonaws.com"},
+        ),
+        r(
+            "sagemaker:CreateImageVersion",
+            image,
+            "register the image version",
+            "Each build's image URI becomes a new version of the SageMaker image.",
+        ),
+        r(
+            "sagemaker:DescribeImageVersion",
+            version,
+            "register the image version",
+            "Waits until the new version is CREATED before attaching it.",
+        ),
+        r(
+            "sagemaker:DescribeAppImageConfig",
+            config,
+            "configure the kernel",
+            "Checks whether the app image config exists so a rerun does not fail.",
+        ),
+        r(
+            "sagemaker:CreateAppImageConfig",
+            config,
+            "configure the kernel",
+            "The app image config names the kernel and its file system settings.",
+        ),
+        r(
+            "sagemaker:DescribeDomain",
+            domain,
+            "attach the kernel to the domain",
+            "Reads the domain's custom images so the update keeps the existing ones.",
+        ),
+        r(
+            "sagemaker:UpdateDomain",
+            domain,
+            "attach the kernel to the domain",
+            "The image and config are added to the domain's default user settings.",
+        ),
+    ]
