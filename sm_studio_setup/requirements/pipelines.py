@@ -17,7 +17,7 @@ The execution role is ``Params.role_arn`` (the seed creates the pipeline with
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 from .model import Requirement
 from .params import Params
@@ -33,17 +33,7 @@ StepType = Literal[
     "quality-check",
     "clarify-check",
 ]
-STEP_TYPES: tuple[StepType, ...] = (
-    "processing",
-    "training",
-    "transform",
-    "tuning",
-    "automl",
-    "model",
-    "register",
-    "quality-check",
-    "clarify-check",
-)
+STEP_TYPES: tuple[StepType, ...] = get_args(StepType)
 
 SOURCE = "seed 001"
 SAGEMAKER = "sagemaker.amazonaws.com"
