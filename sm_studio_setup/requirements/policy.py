@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sm_studio_setup.iam import can_assume, evaluate, merge_trust
+from sm_studio_setup.iam import Decision, can_assume, evaluate, merge_trust
 from sm_studio_setup.iam import iamdata_index as ix
 from sm_studio_setup.iam.evaluate import PolicyInput
 from sm_studio_setup.iam.model import Request
@@ -152,32 +152,49 @@ def missing(
     for a service principal the trust policy alone decides). For another account's resource
     only the role's side is judged (``other_side_grants``).
     """
-    reqs = list(requirements)
-    out: list[Requirement] = []
-    for req in reqs:
-        if req.who == "trust":
-            if not req.principal:
-                raise ValueError(f"trust requirement without a principal: {req}")
-            resource = req.resource if req.resource not in ("", "*") else role_arn
-            decision = can_assume(
-                trust_policy, req.principal, dict(req.context), role_arn=resource, action=req.action
-            )
-        else:
-            request = Request(
-                action=req.action,
-                resource=req.resource,
-                principal=principal_for(req.who, role_arn),
-                context=dict(req.context),
-            )
-            decision = evaluate(
-                request,
-                identity_policies,
-                boundary=boundary,
-                resource_policy=other_side_grants(request),
-            )
-        if not decision.allowed:
-            out.append(req)
-    return out
+    return [
+        req
+        for req in requirements
+        if not judge(
+            req,
+            identity_policies=identity_policies,
+            trust_policy=trust_policy,
+            boundary=boundary,
+            role_arn=role_arn,
+        ).allowed
+    ]
+
+
+def judge(
+    req: Requirement,
+    *,
+    identity_policies: Sequence[PolicyInput],
+    trust_policy: PolicyInput | None,
+    boundary: PolicyInput | None = None,
+    role_arn: str | None = None,
+) -> Decision:
+    """The engine's decision on one requirement, with its explanation (see ``missing``)."""
+    if req.who == "trust":
+        if not req.principal:
+            raise ValueError(f"trust requirement without a principal: {req}")
+        if trust_policy is None:
+            raise ValueError("a trust requirement needs the trust policy")
+        resource = req.resource if req.resource not in ("", "*") else role_arn
+        return can_assume(
+            trust_policy, req.principal, dict(req.context), role_arn=resource, action=req.action
+        )
+    request = Request(
+        action=req.action,
+        resource=req.resource,
+        principal=principal_for(req.who, role_arn),
+        context=dict(req.context),
+    )
+    return evaluate(
+        request,
+        identity_policies,
+        boundary=boundary,
+        resource_policy=other_side_grants(request),
+    )
 
 
 # ----------------------------------------------------------------------------- generating
