@@ -33,6 +33,8 @@ DEMO_ENV = "SM_STUDIO_SETUP_DEMO"
 # rate limiting, which helps when the check fans out concurrent reads.
 _CONFIG = Config(
     retries={"mode": "adaptive", "max_attempts": 6},
+    # The role snapshot reads every policy concurrently; a larger pool keeps it in 3 rounds.
+    max_pool_connections=32,
     connect_timeout=5,
     read_timeout=30,
 )

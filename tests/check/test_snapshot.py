@@ -1,0 +1,205 @@
+"""Role snapshot against the demo emulator: what each scenario's role reads, in how many trips."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+from sm_studio_setup.aws import snapshot
+from sm_studio_setup.aws.snapshot import read_role
+from sm_studio_setup.emulator.latency import parse_latency
+from sm_studio_setup.emulator.seed import (
+    SAGEMAKER_FULL_ACCESS,
+    SAGEMAKER_FULL_ACCESS_ARN,
+    SELF_SERVICE_POLICY_NAME,
+    managed_policy_document_text,
+    self_service_policy,
+    trust_policy,
+)
+from sm_studio_setup.emulator.server import Emulator
+
+# Large against the emulator's own per-request work (IAM engine, moto: tens of ms per round),
+# so that 3 rounds stay well under the bound while 4 or more would not.
+LATENCY_MS = 300.0
+
+
+class _EmulatorSession(boto3.Session):
+    """The seeded Studio session, its clients pointed at the emulator."""
+
+    def __init__(self, endpoint_url: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._endpoint_url = endpoint_url
+
+    def client(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("endpoint_url", self._endpoint_url)
+        return super().client(*args, **kwargs)
+
+
+def studio_session(emulator: Emulator) -> boto3.Session:
+    info = emulator.seed_info
+    assert info is not None
+    return _EmulatorSession(
+        emulator.endpoint_url,
+        aws_access_key_id=info.access_key_id,
+        aws_secret_access_key=info.secret_access_key,
+        aws_session_token=info.session_token,
+        region_name=info.region,
+    )
+
+
+@pytest.fixture(scope="module", params=["self-service", "managed"])
+def emulator(request: pytest.FixtureRequest) -> Iterator[Emulator]:
+    snapshot.clear_cache()
+    with Emulator(seed="demo", scenario=request.param) as running:
+        yield running
+    snapshot.clear_cache()
+
+
+@pytest.fixture()
+def role_arn(emulator: Emulator) -> str:
+    assert emulator.seed_info is not None
+    return emulator.seed_info.role_arn
+
+
+def test_reads_what_each_scenario_allows(emulator: Emulator, role_arn: str) -> None:
+    snap = read_role(studio_session(emulator), role_arn, refresh=True)
+    assert snap.role_arn == role_arn
+    assert snap.trust_policy == trust_policy()
+    assert snap.boundary_arn is None and snap.boundary is None
+    if emulator.scenario == "self-service":
+        assert snap.trust_source == "get-role"
+        assert snap.denied_reads == ()
+        assert snap.policies_readable and snap.boundary_known
+        assert snap.inline == {SELF_SERVICE_POLICY_NAME: self_service_policy(role_arn)}
+        assert snap.managed is not None
+        assert list(snap.managed) == [SAGEMAKER_FULL_ACCESS_ARN]
+        # The published document, key order included.
+        published = json.loads(managed_policy_document_text(SAGEMAKER_FULL_ACCESS))
+        assert json.dumps(snap.managed[SAGEMAKER_FULL_ACCESS_ARN]) == json.dumps(published)
+    else:
+        # AmazonSageMakerFullAccess: ListRoles yes, the role's own reads no.
+        assert snap.trust_source == "list-roles"
+        assert snap.inline is None and snap.managed is None
+        assert not snap.policies_readable and not snap.boundary_known
+        assert snap.denied_reads == (
+            "iam:GetRole",
+            "iam:ListAttachedRolePolicies",
+            "iam:ListRolePolicies",
+        )
+
+
+def test_round_trips_are_concurrent_and_counted(emulator: Emulator, role_arn: str) -> None:
+    session = studio_session(emulator)
+    read_role(session, role_arn, refresh=True)  # load botocore's models outside the timing
+    emulator.counter.reset()
+    emulator.set_latency(parse_latency(f"{LATENCY_MS:g}"))
+    try:
+        start = time.perf_counter()
+        snap = read_role(session, role_arn, refresh=True)
+        elapsed = time.perf_counter() - start
+    finally:
+        emulator.set_latency(None)
+    stats = emulator.counter.snapshot()
+    if emulator.scenario == "self-service":
+        expected = {
+            "iam:GetRole": 1,
+            "iam:ListRolePolicies": 1,
+            "iam:ListAttachedRolePolicies": 1,
+            "iam:GetRolePolicy": 1,
+            "iam:GetPolicy": 1,
+            "iam:GetPolicyVersion": 1,
+        }
+        # 6 requests; one after another they would take >= 6 latencies, in 3 rounds 3.
+        assert snap.policies_readable
+    else:
+        # Round 1: the three reads (all denied); round 2: ListRoles (one page).
+        expected = {
+            "iam:GetRole": 1,
+            "iam:ListRolePolicies": 1,
+            "iam:ListAttachedRolePolicies": 1,
+            "iam:ListRoles": 1,
+        }
+        assert snap.trust_source == "list-roles"
+    assert stats["by_operation"] == expected
+    assert stats["total"] == sum(expected.values())
+    # Not a speed test (benchmarks/snapshot_rounds.py measures the rounds): only that the reads
+    # overlap, with room for a loaded machine. Sequential reads would take >= total latencies.
+    assert elapsed < (stats["total"] - 0.5) * LATENCY_MS / 1000, f"{elapsed:.3f}s: not concurrent"
+
+
+def test_cache_hit_makes_no_request_and_refresh_rereads(emulator: Emulator, role_arn: str) -> None:
+    session = studio_session(emulator)
+    first = read_role(session, role_arn, refresh=True)
+    emulator.counter.reset()
+    assert read_role(session, role_arn) is first
+    assert emulator.counter.snapshot()["total"] == 0
+    again = read_role(session, role_arn, refresh=True)
+    assert again == first and again is not first
+    assert emulator.counter.snapshot()["by_operation"]["iam:ListRolePolicies"] == 1
+
+
+def test_cache_expires(emulator: Emulator, role_arn: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    session = studio_session(emulator)
+    read_role(session, role_arn, refresh=True)
+    emulator.counter.reset()
+    monkeypatch.setattr(snapshot, "CACHE_SECONDS", 0.0)
+    read_role(session, role_arn)
+    assert emulator.counter.snapshot()["total"] > 0
+
+
+def test_many_policies_are_read_concurrently(emulator: Emulator) -> None:
+    """3 managed and 3 inline policies plus a boundary, read by the admin (all allowed)."""
+    admin = emulator.admin_session()
+    iam = admin.client("iam")
+    name = f"snapshot-wide-{emulator.scenario}"
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}],
+    }
+    arns = [
+        iam.create_policy(PolicyName=f"{name}-m{i}", PolicyDocument=json.dumps(document))["Policy"][
+            "Arn"
+        ]
+        for i in range(4)
+    ]
+    role_arn = iam.create_role(
+        RoleName=name,
+        Path="/wide/",
+        AssumeRolePolicyDocument=json.dumps(trust_policy()),
+        PermissionsBoundary=arns[3],
+    )["Role"]["Arn"]
+    for arn in arns[:3]:
+        iam.attach_role_policy(RoleName=name, PolicyArn=arn)
+    for i in range(3):
+        iam.put_role_policy(
+            RoleName=name, PolicyName=f"inline{i}", PolicyDocument=json.dumps(document)
+        )
+    read_role(admin, role_arn, refresh=True)  # warm up outside the timing
+    emulator.counter.reset()
+    emulator.set_latency(parse_latency(f"{LATENCY_MS:g}"))
+    try:
+        start = time.perf_counter()
+        snap = read_role(admin, role_arn, refresh=True)
+        elapsed = time.perf_counter() - start
+    finally:
+        emulator.set_latency(None)
+    assert snap.denied_reads == ()
+    assert snap.boundary_arn == arns[3] and snap.boundary == document
+    assert snap.inline == {f"inline{i}": document for i in range(3)}
+    assert snap.managed == {arn: document for arn in arns[:3]}
+    assert emulator.counter.snapshot()["by_operation"] == {
+        "iam:GetRole": 1,
+        "iam:ListRolePolicies": 1,
+        "iam:ListAttachedRolePolicies": 1,
+        "iam:GetRolePolicy": 3,
+        "iam:GetPolicy": 4,
+        "iam:GetPolicyVersion": 4,
+    }
+    # 14 requests; sequential would be >= 14 latencies. Three rounds are what
+    # benchmarks/snapshot_rounds.py measures; here only the overlap, with room for load.
+    assert elapsed < 7 * LATENCY_MS / 1000, f"{elapsed:.3f}s: reads were not concurrent"
