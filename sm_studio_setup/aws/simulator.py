@@ -1,0 +1,148 @@
+"""Asking IAM's policy simulator how the role's own policies judge each requirement.
+
+``iam:SimulatePrincipalPolicy`` with ``PolicySourceArn`` = the role evaluates the role's identity
+policies and permissions boundary exactly as AWS does (SCPs and resource policies are not part
+of it), so where the role may call it, it is the authoritative answer for ``caller`` and
+``build`` requirements. ``trust`` requirements are not simulated: the simulator's caller must be
+an IAM user or role, never a service principal such as ``codebuild.amazonaws.com``.
+
+A managed Studio role is usually not allowed to simulate itself (FACTS-iam.md): then the
+answer is None and the check falls back to the local engine or to probes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import botocore.exceptions
+
+from ..requirements.model import ContextValue, Requirement
+from .session import client, is_access_denied, translate
+
+__all__ = ["Decisions", "simulate"]
+
+_ContextKey = tuple[tuple[str, tuple[str, ...], bool], ...]
+
+
+def _context_key(context: Mapping[str, ContextValue]) -> _ContextKey:
+    # Hashable and order-free, remembering whether a value was a list (stringList) or one
+    # string: a single-valued key given as "stringList" would change how ForAnyValue/ForAllValues
+    # conditions read it.
+    items: list[tuple[str, tuple[str, ...], bool]] = []
+    for key, value in context.items():
+        if isinstance(value, str):
+            items.append((key, (value,), False))
+        else:
+            items.append((key, tuple(value), True))
+    return tuple(sorted(items, key=lambda kv: (kv[0].lower(), kv[0])))
+
+
+def _context_entries(key: _ContextKey) -> list[dict[str, Any]]:
+    return [
+        {
+            "ContextKeyName": name,
+            "ContextKeyValues": list(values),
+            "ContextKeyType": "stringList" if is_list else "string",
+        }
+        for name, values, is_list in key
+    ]
+
+
+class Decisions(Mapping[Requirement, str]):
+    """The simulator's decision per requirement, in input order.
+
+    A mapping keyed by ``Requirement`` although ``Requirement`` is not hashable (its
+    ``context`` is a dict): entries are found by the requirement's fields, context included.
+    """
+
+    def __init__(self) -> None:
+        self._items: dict[tuple[Any, ...], tuple[Requirement, str]] = {}
+
+    @staticmethod
+    def _key(req: Requirement) -> tuple[Any, ...]:
+        return (req.key, _context_key(req.context), req.optional, req.step, req.why, req.source)
+
+    def __setitem__(self, req: Requirement, decision: str) -> None:
+        self._items[self._key(req)] = (req, decision)
+
+    def __getitem__(self, req: Requirement) -> str:
+        if not isinstance(req, Requirement):
+            raise KeyError(req)
+        return self._items[self._key(req)][1]
+
+    def __contains__(self, req: object) -> bool:
+        return isinstance(req, Requirement) and self._key(req) in self._items
+
+    def __iter__(self) -> Iterator[Requirement]:
+        return (req for req, _ in self._items.values())
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        return len(self) == len(other) and all(
+            req in other and other[req] == decision for req, decision in self.items()
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Decisions({[(r.who, r.action, r.resource, d) for r, d in self.items()]})"
+
+
+def simulate(session: Any, role_arn: str, requirements: Sequence[Requirement]) -> Decisions | None:
+    """``"allowed"``, ``"implicitDeny"`` or ``"explicitDeny"`` for each caller and build
+    requirement, as the simulator decides for ``role_arn``; None when the simulator itself is
+    denied. Trust requirements are left out of the result.
+
+    One simulation per distinct request context, covering every action and resource of that
+    group; every page of results is read.
+    """
+    # Keyed by context and by whether the resource is "*": the simulator refuses "*" among
+    # ResourceArns (not an ARN) and stands for it when ResourceArns is left out.
+    groups: dict[tuple[_ContextKey, bool], list[Requirement]] = {}
+    for req in requirements:
+        if req.who == "trust":
+            continue
+        groups.setdefault((_context_key(req.context), req.resource == "*"), []).append(req)
+    found: dict[int, str] = {}  # id(requirement) -> decision
+    iam = client(session, "iam")
+    paginator = iam.get_paginator("simulate_principal_policy")
+    for (key, star), reqs in groups.items():
+        kwargs: dict[str, Any] = {
+            "PolicySourceArn": role_arn,
+            "ActionNames": sorted({r.action for r in reqs}, key=str.lower),
+        }
+        if not star:
+            kwargs["ResourceArns"] = sorted({r.resource for r in reqs})
+        if key:
+            kwargs["ContextEntries"] = _context_entries(key)
+        decisions: dict[tuple[str, str], str] = {}
+        try:
+            for page in paginator.paginate(**kwargs):
+                for result in page.get("EvaluationResults", []):
+                    action = str(result["EvalActionName"]).lower()
+                    resource = str(result.get("EvalResourceName", "*"))
+                    decisions[(action, resource)] = str(result["EvalDecision"])
+        except botocore.exceptions.ClientError as exc:
+            if is_access_denied(exc):
+                # The role may not call the simulator: nothing can be learnt this way.
+                return None
+            raise translate(exc, "simulating the role's policies") from exc
+        except botocore.exceptions.BotoCoreError as exc:
+            raise translate(exc, "simulating the role's policies") from exc
+        for req in reqs:
+            decision = decisions.get((req.action.lower(), req.resource))
+            if decision is None:
+                raise RuntimeError(
+                    f"the policy simulator returned no result for {req.action} on {req.resource}"
+                )
+            found[id(req)] = decision
+    out = Decisions()
+    for req in requirements:  # in input order
+        if id(req) in found:
+            out[req] = found[id(req)]
+    return out
