@@ -24,3 +24,10 @@ def _load_jupyter_server_extension(server_app: Any) -> None:
 
     setup_routes(server_app.web_app)
     server_app.log.info("sm-studio-setup server extension loaded")
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    # `%load_ext sm_studio_setup` registers `%sm_setup`; imported lazily like the server side.
+    from .magic import load_ipython_extension as load
+
+    load(ipython)

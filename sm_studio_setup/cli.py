@@ -16,9 +16,11 @@ from pathlib import Path
 from . import __version__
 from .aws.metadata import read_metadata
 from .errors import SetupError
+from .report import render_text
 from .requirements.params import Params, parse_dockerfile_from, partition_of
 from .requirements.profiles import PROFILES
 from .service import Service
+from .service.check import CheckOptions
 from .service.requirements import least_privilege, requirement_json
 
 EXIT_OK = 0
@@ -67,13 +69,7 @@ def _params_from_args(args: argparse.Namespace) -> Params:
         raise SetupError("No region was given.", "Pass --region (for example us-east-1).")
     if not account:
         raise SetupError("No account was given.", "Pass --account or --role with a role ARN.")
-    base_images: tuple[str, ...] = ()
-    if args.dockerfile:
-        try:
-            text = Path(args.dockerfile).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise SetupError(f"Cannot read {args.dockerfile}: {exc.strerror}.", "") from exc
-        base_images = parse_dockerfile_from(text)
+    base_images = _dockerfile_images(args.dockerfile) if args.dockerfile else ()
     try:
         return Params(
             region=region,
@@ -124,6 +120,15 @@ def _cmd_requirements(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_check(args: argparse.Namespace) -> int:
+    report = Service(region=args.region).check(check_options(args))
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2))
+    else:
+        print(render_text(report))
+    return report.exit_code
+
+
 def _cmd_emulator(args: argparse.Namespace) -> int:
     from .demo import require_demo_extra
 
@@ -153,6 +158,16 @@ def build_parser() -> argparse.ArgumentParser:
     who.add_argument("--json", action="store_true", help="print JSON")
     who.set_defaults(func=_cmd_whoami)
 
+    chk = sub.add_parser(
+        "check",
+        help="judge the execution role against what a workflow needs",
+        description="Find the role a build would use, read what it may do (its own policies, "
+        "the IAM simulator, or harmless probes) and report every gap. Exit codes: 0 ready, "
+        "1 gaps, 3 unknown, 2 error.",
+    )
+    add_check_arguments(chk)
+    chk.set_defaults(func=_cmd_check)
+
     req = sub.add_parser(
         "requirements",
         help="what a workflow needs, or the least-privilege policy for a fresh role",
@@ -177,14 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_requirements_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--profile", choices=sorted(PROFILES), default="image-build")
-    parser.add_argument("--region", help="default: AWS_REGION / AWS_DEFAULT_REGION / Studio's")
-    parser.add_argument("--account", help="12 digits (default: from --role)")
-    parser.add_argument("--role", help="the execution role ARN, with its path")
-    parser.add_argument("--domain-id")
-    parser.add_argument("--user-profile")
-    parser.add_argument("--space")
+def _add_build_options(parser: argparse.ArgumentParser) -> None:
+    """sm-docker's build options, which decide the names a build touches."""
     parser.add_argument("--repository", metavar="NAME[:TAG]", help="as sm-docker --repository")
     parser.add_argument("--bucket", help="as sm-docker --bucket")
     parser.add_argument("--compute-type", default="BUILD_GENERAL1_SMALL")
@@ -194,6 +203,17 @@ def _add_requirements_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--kms-key", metavar="ARN")
     parser.add_argument("--dockerfile", metavar="PATH", help="its FROM images become pulls")
     parser.add_argument("--no-logs", action="store_true", help="as sm-docker --no-logs")
+
+
+def _add_requirements_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="image-build")
+    parser.add_argument("--region", help="default: AWS_REGION / AWS_DEFAULT_REGION / Studio's")
+    parser.add_argument("--account", help="12 digits (default: from --role)")
+    parser.add_argument("--role", help="the execution role ARN, with its path")
+    parser.add_argument("--domain-id")
+    parser.add_argument("--user-profile")
+    parser.add_argument("--space")
+    _add_build_options(parser)
     parser.add_argument(
         "--no-source-account-condition",
         action="store_true",
@@ -202,6 +222,44 @@ def _add_requirements_arguments(parser: argparse.ArgumentParser) -> None:
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="the requirements as JSON")
     output.add_argument("--policy", action="store_true", help="the policies for a fresh role")
+
+
+def add_check_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="image-build")
+    parser.add_argument("--role", help="role name, path/name or ARN (default: discovered)")
+    parser.add_argument("--region", help="AWS region (default: the SDK's configuration)")
+    _add_build_options(parser)
+    parser.add_argument("--refresh", action="store_true", help="re-read the role, no cache")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+
+
+def check_options(args: argparse.Namespace) -> CheckOptions:
+    """CheckOptions from parsed arguments; the magic and the CLI share it."""
+    base_images: tuple[str, ...] = ()
+    if args.dockerfile:
+        base_images = _dockerfile_images(args.dockerfile)
+    return CheckOptions(
+        profile=args.profile,
+        role=args.role,
+        repository=args.repository,
+        bucket=args.bucket,
+        compute_type=args.compute_type,
+        vpc_id=args.vpc_id,
+        subnet_ids=_csv(args.subnet_ids),
+        security_group_ids=_csv(args.security_group_ids),
+        kms_key_arn=args.kms_key,
+        base_images=base_images,
+        no_logs=args.no_logs,
+        refresh=args.refresh,
+    )
+
+
+def _dockerfile_images(path: str) -> tuple[str, ...]:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SetupError(f"Cannot read {path}: {exc.strerror}.", "") from exc
+    return parse_dockerfile_from(text)
 
 
 def _add_emulator_arguments(parser: argparse.ArgumentParser) -> None:

@@ -6,6 +6,7 @@ XSRF-protected for state-changing methods. The routes are described in ``openapi
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -15,6 +16,7 @@ from jupyter_server.utils import url_path_join
 
 from .errors import SetupError
 from .service import Service
+from .service.check import CheckOptions
 
 NAMESPACE = "sm-studio-setup"
 
@@ -50,7 +52,56 @@ class ContextHandler(BaseHandler):
         self.write_json(identity.to_json())
 
 
-_ROUTES: dict[str, type[BaseHandler]] = {"context": ContextHandler}
+_OPTION_FIELDS = {f.name: f for f in dataclasses.fields(CheckOptions)}
+
+
+def check_options_from_json(body: Any) -> CheckOptions:
+    """CheckOptions from a request body; unknown or mistyped fields are the caller's error."""
+    if not isinstance(body, dict):
+        raise BadRequest("The request body must be a JSON object of check options.")
+    unknown = sorted(set(body) - set(_OPTION_FIELDS))
+    if unknown:
+        raise BadRequest(f"Unknown check options: {', '.join(unknown)}.")
+    values: dict[str, Any] = {}
+    for name, value in body.items():
+        default = _OPTION_FIELDS[name].default
+        if isinstance(default, tuple):
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise BadRequest(f"{name} must be a list of strings.")
+            value = tuple(value)
+        elif isinstance(default, bool):
+            if not isinstance(value, bool):
+                raise BadRequest(f"{name} must be true or false.")
+        elif value is not None and not isinstance(value, str):
+            raise BadRequest(f"{name} must be a string.")
+        values[name] = value
+    return CheckOptions(**values)
+
+
+class BadRequest(SetupError):
+    code = "bad_request"
+    http_status = 400
+
+
+class CheckHandler(BaseHandler):
+    @tornado.web.authenticated
+    async def post(self) -> None:
+        try:
+            try:
+                body = json.loads(self.request.body or b"{}")
+            except ValueError as exc:
+                raise BadRequest("The request body is not JSON.") from exc
+            options = check_options_from_json(body)
+            report = await tornado.ioloop.IOLoop.current().run_in_executor(
+                None, lambda: self.service().check(options)
+            )
+        except SetupError as exc:
+            self.write_setup_error(exc)
+            return
+        self.write_json(report.to_json())
+
+
+_ROUTES: dict[str, type[BaseHandler]] = {"context": ContextHandler, "check": CheckHandler}
 
 
 def route_paths() -> list[str]:

@@ -87,3 +87,49 @@ async def test_demo_mode_refuses_a_non_loopback_endpoint(
     assert err.value.code == 400
     assert err.value.response is not None
     assert json.loads(err.value.response.body)["error"]["code"] == "unsafe_endpoint"
+
+
+async def test_check_returns_a_report_matching_openapi(
+    jp_fetch: Any, demo_env: dict[str, str]
+) -> None:
+    response = await jp_fetch(
+        "sm-studio-setup", "check", method="POST", body=json.dumps({"refresh": True})
+    )
+    assert response.code == 200
+    body = json.loads(response.body)
+    validate(body, "Report")
+    assert body["verdict"] == "gaps"
+    assert {f["action"] for f in body["findings"] if f["status"] == "missing"} >= {
+        "codebuild:CreateProject",
+        "codebuild:DeleteProject",
+        "iam:PassRole",
+    }
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("[]", "JSON object"),
+        ('{"profile": "image-build", "colour": "red"}', "Unknown check options: colour"),
+        ('{"subnet_ids": "subnet-1"}', "subnet_ids must be a list of strings"),
+        ("not json", "not JSON"),
+    ],
+)
+async def test_check_rejects_bad_bodies(
+    jp_fetch: Any, demo_env: dict[str, str], body: str, message: str
+) -> None:
+    with pytest.raises(HTTPClientError) as err:
+        await jp_fetch("sm-studio-setup", "check", method="POST", body=body)
+    assert err.value.code == 400
+    assert err.value.response is not None
+    error = json.loads(err.value.response.body)
+    validate(error, "ErrorBody")
+    assert message in error["error"]["message"]
+
+
+async def test_check_refuses_unauthenticated_requests(jp_fetch: Any) -> None:
+    with pytest.raises(HTTPClientError) as err:
+        await jp_fetch(
+            "sm-studio-setup", "check", method="POST", body="{}", headers={"Authorization": ""}
+        )
+    assert err.value.code == 403

@@ -9,6 +9,7 @@ import boto3
 
 from ..aws.identity import Identity, whoami
 from ..aws.session import demo_mode, new_session
+from .check import CheckOptions, Report, check
 
 
 class Service:
@@ -26,3 +27,6 @@ class Service:
 
     def whoami(self) -> Identity:
         return whoami(self.session, demo=demo_mode())
+
+    def check(self, options: CheckOptions | None = None) -> Report:
+        return check(self.session, options or CheckOptions())

@@ -1,0 +1,83 @@
+"""`%load_ext sm_studio_setup`, then `%sm_setup check [options]`: the CLI's check in a notebook.
+
+The options are the CLI's own (same parser), so the two surfaces can never drift apart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+from typing import Any
+
+from .errors import SetupError
+
+USAGE = """%sm_setup check [--profile P] [--role ARN] [--repository NAME[:TAG]] [--bucket B] ...
+%sm_setup whoami
+
+Run `%sm_setup check --help` for every option."""
+
+
+class _Parser(argparse.ArgumentParser):
+    # argparse exits the process on bad input; in a notebook that must be a UsageError.
+    def error(self, message: str) -> None:  # type: ignore[override]
+        from IPython.core.error import UsageError
+
+        raise UsageError(f"{message}\n\n{self.format_usage()}")
+
+    def exit(self, status: int = 0, message: str | None = None) -> None:  # type: ignore[override]
+        from IPython.core.error import UsageError
+
+        # --help ends here: show it without a traceback.
+        raise UsageError(message or self.format_help())
+
+
+def _parser() -> argparse.ArgumentParser:
+    from .cli import add_check_arguments
+
+    parser = _Parser(prog="%sm_setup", add_help=False)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    check = sub.add_parser("check")
+    add_check_arguments(check)
+    who = sub.add_parser("whoami")
+    who.add_argument("--region")
+    return parser
+
+
+def _in_notebook(shell: Any) -> bool:
+    return type(shell).__name__ == "ZMQInteractiveShell"
+
+
+def sm_setup(line: str, shell: Any = None) -> Any:
+    from IPython.core.error import UsageError
+    from IPython.display import HTML, display
+
+    from .cli import check_options
+    from .report import render_html, render_text
+    from .service import Service
+
+    if not line.strip():
+        raise UsageError(USAGE)
+    args = _parser().parse_args(shlex.split(line))
+    try:
+        if args.command == "whoami":
+            identity = Service(region=args.region).whoami()
+            print("\n".join(f"{k}: {v}" for k, v in identity.to_json().items()))
+            return None
+        report = Service(region=args.region).check(check_options(args))
+    except SetupError as exc:
+        # One sentence and what to do, as the CLI prints it: no traceback in the notebook.
+        print(f"error: {exc.message}" + (f"\n  {exc.hint}" if exc.hint else ""))
+        return None
+    if args.json:
+        return report.to_json()
+    if _in_notebook(shell):
+        display(HTML(render_html(report)))
+    else:
+        print(render_text(report))
+    return None
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    ipython.register_magic_function(
+        lambda line: sm_setup(line, ipython), magic_kind="line", magic_name="sm_setup"
+    )

@@ -1,0 +1,71 @@
+"""How a check report reads, as text (CLI, terminal IPython) and HTML (notebooks)."""
+
+from __future__ import annotations
+
+import html
+
+from .service.check import Finding, Report
+
+_MARK = {"allowed": "ok", "missing": "MISSING", "denied": "DENIED", "unknown": "unknown"}
+_HEADLINE = {
+    "ready": "Ready: the role has everything this workflow needs.",
+    "gaps": "Gaps: the role lacks what the steps below need.",
+    "unknown": "Unknown: some requirements could not be established (see below).",
+}
+
+
+def _target(f: Finding) -> str:
+    return f.principal or "" if f.who == "trust" else f.resource
+
+
+def render_text(report: Report) -> str:
+    who = report.identity
+    lines = [
+        _HEADLINE[report.verdict],
+        f"role {who.get('role_arn')} ({who.get('how')}), profile {report.profile}",
+        "",
+    ]
+    step = None
+    for f in report.findings:
+        if f.step != step:
+            step = f.step
+            lines.append(f"{step}:")
+        optional = " (optional)" if f.optional else ""
+        lines.append(
+            f"  {_MARK[f.status]:<8} {f.who:<7} {f.action} {_target(f)}{optional} [{f.source}]"
+        )
+        if f.status in ("missing", "denied"):
+            lines.append(f"           {f.why} Fix: {f.fix}.")
+        elif f.status == "unknown":
+            lines.append(f"           could not tell: {f.evidence}")
+    for item in report.lint:
+        lines.append(f"lint {item['severity']} {item['policy']} {item['path']}: {item['message']}")
+    lines.extend(f"note: {note}" for note in report.notes)
+    return "\n".join(lines)
+
+
+_COLUMNS = ("step", "status", "who", "action", "resource", "how known", "why", "fix / evidence")
+
+
+def render_html(report: Report) -> str:
+    rows = []
+    for f in report.findings:
+        detail = f.fix if f.status in ("missing", "denied") else f.evidence
+        cells = [
+            html.escape(f.step),
+            f"<b>{_MARK[f.status]}</b>",
+            f.who,
+            f"<code>{html.escape(f.action)}</code>",
+            f"<code>{html.escape(_target(f))}</code>",
+            f.source,
+            html.escape(f.why),
+            html.escape(detail),
+        ]
+        body = "".join(f"<td>{cell}</td>" for cell in cells)
+        rows.append(f"<tr class='sm-setup-{f.status}'>{body}</tr>")
+    head = "".join(f"<th>{h}</th>" for h in _COLUMNS)
+    role = html.escape(str(report.identity.get("role_arn")))
+    return (
+        f"<p><b>{html.escape(_HEADLINE[report.verdict])}</b><br>role <code>{role}</code></p>"
+        f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )

@@ -1,0 +1,142 @@
+"""Issue 5's acceptance: the check against the demo emulator, in both scenarios, and its
+surfaces (CLI exit codes, REST against openapi.yaml, the magic)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+
+from sm_studio_setup.emulator.server import Emulator
+from sm_studio_setup.service import Service
+from sm_studio_setup.service.check import CheckOptions, Report
+
+from ..openapi import validate
+
+REPO = Path(__file__).resolve().parents[2]
+EXPECTED_GAPS = {
+    ("caller", "codebuild:CreateProject"),
+    ("caller", "codebuild:DeleteProject"),
+    ("caller", "iam:PassRole"),
+    ("trust", "sts:AssumeRole"),
+}
+
+
+@pytest.fixture(scope="module", params=["self-service", "managed"])
+def emulator(request: pytest.FixtureRequest) -> Iterator[Emulator]:
+    with Emulator(seed="demo", scenario=request.param) as running:
+        yield running
+
+
+@pytest.fixture
+def demo(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Emulator:
+    for name in list(os.environ):
+        if name.startswith("AWS_"):
+            monkeypatch.delenv(name)
+    for name, value in emulator.client_env().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+    return emulator
+
+
+def run_check(options: CheckOptions | None = None) -> Report:
+    return Service(boto3.Session()).check(options or CheckOptions(refresh=True))
+
+
+def gaps(report: Report) -> set[tuple[str, str]]:
+    return {(f.who, f.action) for f in report.gaps()}
+
+
+def test_reports_exactly_the_gaps_the_profiles_predict(demo: Emulator) -> None:
+    report = run_check()
+    assert report.verdict == "gaps"
+    if demo.scenario == "self-service":
+        assert gaps(report) == EXPECTED_GAPS
+    else:
+        # What a managed role can learn: every gap it reports is a real one, and each real gap
+        # it cannot see (no harmless probe exists for CreateProject or PassRole) is unknown,
+        # never allowed.
+        assert gaps(report) <= EXPECTED_GAPS
+        assert ("trust", "sts:AssumeRole") in gaps(report)
+        unseen = EXPECTED_GAPS - gaps(report)
+        statuses = {(f.who, f.action): f.status for f in report.findings if not f.optional}
+        assert all(statuses[gap] == "unknown" for gap in unseen)
+    trust = [f for f in report.findings if f.who == "trust" and f.status == "missing"]
+    assert [f.principal for f in trust] == ["codebuild.amazonaws.com"]
+    passrole = next(f for f in report.findings if f.action == "iam:PassRole")
+    assert passrole.context == {"iam:PassedToService": "codebuild.amazonaws.com"}
+    assert all(f.fix for f in report.gaps())
+    validate(report.to_json(), "Report")
+
+
+def test_says_how_each_verdict_was_known_and_never_claims_more(demo: Emulator) -> None:
+    report = run_check()
+    permissions = [f for f in report.findings if f.who != "trust"]
+    if demo.scenario == "self-service":
+        # The role may read its own policies: everything is judged locally and known.
+        assert {f.source for f in report.findings} == {"local"}
+        assert all(f.status != "unknown" for f in report.findings)
+    else:
+        # A managed Studio role reads its trust policy from ListRoles, and nothing else.
+        assert all(f.source == "local" for f in report.findings if f.who == "trust")
+        assert any("list-roles" in f.evidence for f in report.findings if f.who == "trust")
+        assert all(f.source in ("probe", "none") for f in permissions)
+        assert all(f.status == "unknown" for f in permissions if f.source == "none")
+        # The build role's permissions cannot be probed by the caller.
+        assert all(f.status == "unknown" for f in permissions if f.who == "build")
+        assert any(note.startswith("could not call iam:GetRole") for note in report.notes)
+
+
+def test_my_model_adds_the_build_roles_ecr_push(demo: Emulator) -> None:
+    # Only where the role's policies are readable: a managed role's build-time permissions are
+    # unknown (checked above), so there is no difference to see.
+    if demo.scenario == "managed":
+        report = run_check(CheckOptions(repository="my-model:latest", refresh=True))
+        pushes = [f for f in report.findings if f.action == "ecr:PutImage"]
+        assert pushes and all(f.status == "unknown" for f in pushes)
+        return
+    report = run_check(CheckOptions(repository="my-model:latest", refresh=True))
+    extra = {(f.who, f.action, f.resource) for f in report.gaps()} - {
+        (f.who, f.action, f.resource) for f in run_check().gaps()
+    }
+    assert {a for _, a, _ in extra} == {
+        "ecr:InitiateLayerUpload",
+        "ecr:UploadLayerPart",
+        "ecr:CompleteLayerUpload",
+        "ecr:PutImage",
+    }
+    assert all(who == "build" and r.endswith(":repository/my-model") for who, _, r in extra)
+
+
+def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "sm_studio_setup", "check", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=120,
+        cwd=REPO,
+    )
+
+
+def test_cli_exit_codes_and_json(demo: Emulator) -> None:
+    env = demo.client_env()
+    result = cli("--json", env=env)
+    assert result.returncode == 1, result.stderr
+    body = json.loads(result.stdout)
+    validate(body, "Report")
+    assert body["verdict"] == "gaps"
+    table = cli(env=env)
+    assert table.returncode == 1
+    assert table.stdout.startswith("Gaps:")
+    assert "codebuild:CreateProject" in table.stdout
+    bad = cli("--repository", "Bad:Name:x", env=env)
+    assert bad.returncode == 2
+    assert bad.stderr.startswith("error: Invalid parameters")
