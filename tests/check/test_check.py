@@ -140,3 +140,61 @@ def test_cli_exit_codes_and_json(demo: Emulator) -> None:
     bad = cli("--repository", "Bad:Name:x", env=env)
     assert bad.returncode == 2
     assert bad.stderr.startswith("error: Invalid parameters")
+
+
+def test_a_role_that_may_only_simulate_is_judged_by_the_simulator(
+    demo: Emulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """IAM reads denied but SimulatePrincipalPolicy allowed: the second way to know."""
+    iam = demo.admin_session().client("iam")
+    name = f"SimulateOnly-{demo.scenario}"
+    role_arn = iam.create_role(
+        RoleName=name,
+        Path="/service-role/",
+        AssumeRolePolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "sagemaker.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            }
+        ),
+    )["Role"]["Arn"]
+    iam.attach_role_policy(
+        RoleName=name, PolicyArn="arn:aws:iam::aws:policy/AmazonSageMakerFullAccess"
+    )
+    iam.put_role_policy(
+        RoleName=name,
+        PolicyName="simulate-self",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "iam:SimulatePrincipalPolicy",
+                        "Resource": role_arn,
+                    }
+                ],
+            }
+        ),
+    )
+    creds = (
+        demo.admin_session()
+        .client("sts")
+        .assume_role(RoleArn=role_arn, RoleSessionName="SageMaker")["Credentials"]
+    )
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", creds["AccessKeyId"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", creds["SecretAccessKey"])
+    monkeypatch.setenv("AWS_SESSION_TOKEN", creds["SessionToken"])
+    # Outside Studio: no metadata, the role comes from the session (its path from ListRoles).
+    monkeypatch.setenv("SM_STUDIO_SETUP_METADATA", str(tmp_path / "none.json"))
+    report = run_check(CheckOptions(refresh=True))
+    assert report.identity["role_arn"] == role_arn
+    permissions = [f for f in report.findings if f.who != "trust"]
+    assert {f.source for f in permissions} == {"simulator"}
+    assert {(f.who, f.action) for f in report.gaps()} == EXPECTED_GAPS
