@@ -222,18 +222,29 @@ def _context(principal: access.Principal, call: Call) -> dict[str, access.Contex
 
 
 def deny_response(call: Call, message: str) -> tuple[str, list[tuple[str, str]], bytes]:
+    # S3 answers a denied HEAD with the status only; botocore then reports the code "403".
+    code = "AccessDeniedException" if call.protocol == "json" else "AccessDenied"
+    return error_response(
+        call, code, message, "403 Forbidden" if call.protocol != "json" else "400 Bad Request"
+    )
+
+
+def error_response(
+    call: Call, code: str, message: str, status: str
+) -> tuple[str, list[tuple[str, str]], bytes]:
+    """An error in the shape ``call``'s service really uses (JSON, S3 REST XML, query XML)."""
     request_id = str(uuid.uuid4())
     if call.protocol == "json":
         # botocore reads the code from __type (or x-amzn-ErrorType) and the text from
         # "message" or "Message"; SageMaker capitalises it, the others don't.
         key = "Message" if call.service == "sagemaker" else "message"
-        body = json.dumps({"__type": "AccessDeniedException", key: message}).encode()
+        body = json.dumps({"__type": code, key: message}).encode()
         return (
-            "400 Bad Request",
+            status,
             [
                 ("Content-Type", "application/x-amz-json-1.1"),
                 ("x-amzn-RequestId", request_id),
-                ("x-amzn-ErrorType", "AccessDeniedException"),
+                ("x-amzn-ErrorType", code),
                 ("Content-Length", str(len(body))),
             ],
             body,
@@ -245,24 +256,23 @@ def deny_response(call: Call, message: str) -> tuple[str, list[tuple[str, str]],
             ("x-amz-request-id", request_id),
             ("x-amz-id-2", host_id),
         ]
-        # S3 answers HEAD with the status only; botocore then reports the code "403".
         if call.method == "HEAD":
-            return "403 Forbidden", [*headers, ("Content-Length", "0")], b""
+            return status, [*headers, ("Content-Length", "0")], b""
         body = (
             '<?xml version="1.0" encoding="UTF-8"?>\n'
-            f"<Error><Code>AccessDenied</Code><Message>{escape(message)}</Message>"
+            f"<Error><Code>{code}</Code><Message>{escape(message)}</Message>"
             f"<RequestId>{request_id}</RequestId><HostId>{host_id}</HostId></Error>"
         ).encode()
-        return "403 Forbidden", [*headers, ("Content-Length", str(len(body)))], body
+        return status, [*headers, ("Content-Length", str(len(body)))], body
     namespace = _QUERY_NAMESPACES.get(call.service)
     xmlns = f' xmlns="{namespace}"' if namespace else ""
     body = (
-        f"<ErrorResponse{xmlns}><Error><Type>Sender</Type><Code>AccessDenied</Code>"
+        f"<ErrorResponse{xmlns}><Error><Type>Sender</Type><Code>{code}</Code>"
         f"<Message>{escape(message)}</Message></Error>"
         f"<RequestId>{request_id}</RequestId></ErrorResponse>"
     ).encode()
     return (
-        "403 Forbidden",
+        status,
         [
             ("Content-Type", "text/xml"),
             ("x-amzn-RequestId", request_id),

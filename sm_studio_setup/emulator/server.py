@@ -38,6 +38,7 @@ from werkzeug.wrappers import Request, Response
 
 from sm_studio_setup.aws.metadata import METADATA_ENV
 
+from .faults import FaultMiddleware, FaultPlan
 from .latency import LatencyMiddleware, LatencySpec, RequestCounter, WSGIApp, parse_latency
 from .seed import (
     ACCOUNT_ID,
@@ -142,6 +143,7 @@ class Emulator:
         self.scenario: Scenario = scenario
         self.build_seconds = build_seconds
         self.enforce = enforce
+        self.faults = FaultPlan()
         self._workdir_arg = Path(workdir) if workdir is not None else None
         self.workdir: Path | None = None
         self.counter = RequestCounter()
@@ -217,7 +219,9 @@ class Emulator:
 
         moto_app = DomainDispatcherApplication(create_backend_app)
         self._latency_app = LatencyMiddleware(
-            EnforcementMiddleware(moto_app), self.latency, self.counter
+            FaultMiddleware(EnforcementMiddleware(moto_app), self.faults),
+            self.latency,
+            self.counter,
         )
         app = ControlApp(self._latency_app, self)
 
@@ -360,6 +364,7 @@ class ControlApp:
             ("GET", "/seed"): self._seed,
             ("POST", "/latency"): self._latency,
             ("POST", "/codebuild"): self._codebuild,
+            ("POST", "/faults"): self._faults,
         }
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
@@ -403,6 +408,15 @@ class ControlApp:
         spec = None if value is None else parse_latency(str(value))
         self.emulator.set_latency(spec)
         return _json({"latency_ms": str(spec) if spec is not None else None})
+
+    def _faults(self, request: Request) -> Response:
+        # {"throttle": "iam:GetRole", "count": 2}: the next two GetRole calls are throttled.
+        body = _body(request, allowed={"throttle", "count"})
+        operation, count = body.get("throttle"), body.get("count", 1)
+        if not isinstance(operation, str) or not isinstance(count, int):
+            raise ValueError('expected {"throttle": "service:Operation", "count": N}')
+        self.emulator.faults.throttle(operation, count)
+        return _json({"pending": self.emulator.faults.pending()})
 
     def _codebuild(self, request: Request) -> Response:
         from . import codebuild

@@ -198,3 +198,27 @@ def test_a_role_that_may_only_simulate_is_judged_by_the_simulator(
     permissions = [f for f in report.findings if f.who != "trust"]
     assert {f.source for f in permissions} == {"simulator"}
     assert {(f.who, f.action) for f in report.gaps()} == EXPECTED_GAPS
+
+
+def test_throttling_is_retried_and_then_explained(demo: Emulator) -> None:
+    """AWS throttles under load: the check retries with backoff, and past the retries says so
+    in one sentence instead of a traceback."""
+    if demo.scenario != "self-service":
+        return  # one scenario is enough: the reads are the same calls
+    demo.faults.throttle("iam:GetRole", 2)
+    demo.faults.throttle("iam:ListRolePolicies", 1)
+    demo.counter.reset()
+    report = run_check()
+    assert report.verdict == "gaps"
+    assert {f.source for f in report.findings} == {"local"}
+    calls = demo.counter.snapshot()["by_operation"]
+    assert calls["iam:GetRole"] >= 3  # two throttled, then answered
+    demo.faults.throttle("iam:GetRole", 50)
+    try:
+        result = cli(env=demo.client_env())
+    finally:
+        demo.faults.throttle("iam:GetRole", 0)
+    assert result.returncode == 2, result.stdout
+    assert result.stderr.startswith("error: ")
+    assert "Throttling" in result.stderr
+    assert "Traceback" not in result.stderr
