@@ -410,12 +410,15 @@ class ControlApp:
         return _json({"latency_ms": str(spec) if spec is not None else None})
 
     def _faults(self, request: Request) -> Response:
-        # {"throttle": "iam:GetRole", "count": 2}: the next two GetRole calls are throttled.
-        body = _body(request, allowed={"throttle", "count"})
-        operation, count = body.get("throttle"), body.get("count", 1)
+        # {"throttle": "iam:GetRole", "count": 2}: the next two GetRole calls are throttled;
+        # with "code": "ExpiredToken" they fail with that error instead.
+        body = _body(request, allowed={"throttle", "count", "code"})
+        operation, count, code = body.get("throttle"), body.get("count", 1), body.get("code")
         if not isinstance(operation, str) or not isinstance(count, int):
             raise ValueError('expected {"throttle": "service:Operation", "count": N}')
-        self.emulator.faults.throttle(operation, count)
+        if code is not None and not isinstance(code, str):
+            raise ValueError("code must be an AWS error code string")
+        self.emulator.faults.throttle(operation, count, code=code)
         return _json({"pending": self.emulator.faults.pending()})
 
     def _codebuild(self, request: Request) -> Response:

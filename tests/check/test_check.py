@@ -14,6 +14,9 @@ import boto3
 import pytest
 
 from sm_studio_setup.emulator.server import Emulator
+from sm_studio_setup.requirements.params import Params
+from sm_studio_setup.requirements.policy import policy_for, trust_change
+from sm_studio_setup.requirements.profiles import requirements_for
 from sm_studio_setup.service import Service
 from sm_studio_setup.service.check import CheckOptions, Report
 
@@ -222,3 +225,69 @@ def test_throttling_is_retried_and_then_explained(demo: Emulator) -> None:
     assert result.stderr.startswith("error: ")
     assert "Throttling" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_expired_credentials_no_region_and_no_network_are_one_sentence(
+    demo: Emulator, tmp_path: Path
+) -> None:
+    if demo.scenario != "self-service":
+        return  # the same for both scenarios
+    env = demo.client_env()
+    demo.faults.throttle("sts:GetCallerIdentity", 1, code="ExpiredToken")
+    expired = cli(env=env)
+    assert expired.returncode == 2
+    assert expired.stderr.startswith("error: The AWS credentials have expired (ExpiredToken)")
+    no_region = cli(env={**env, "AWS_DEFAULT_REGION": "", "AWS_REGION": ""})
+    assert no_region.returncode == 2
+    assert "No AWS region is configured" in no_region.stderr
+    offline = cli(env={**env, "AWS_ENDPOINT_URL": "http://127.0.0.1:9"})
+    assert offline.returncode == 2
+    assert offline.stderr.startswith("error: AWS could not be reached")
+    for result in (expired, no_region, offline):
+        assert "Traceback" not in result.stderr
+
+
+def test_fixing_every_gap_makes_the_check_ready(demo: Emulator) -> None:
+    """Apply the least-privilege change by hand (the fix issue automates it): exit code 0."""
+    if demo.scenario != "self-service":
+        return
+    report = run_check()
+    info = demo.seed_info
+    assert info is not None
+    gap_keys = {(f.who, f.action, f.resource) for f in report.gaps()}
+    needed = [
+        r
+        for r in requirements_for(
+            "image-build",
+            Params(
+                region="us-east-1",
+                account="123456789012",
+                role_arn=info.role_arn,
+                domain_id=info.domain_id,
+                user_profile=info.user_profile,
+                space=info.space_name,
+            ),
+        )
+        if (r.who, r.action, r.resource) in gap_keys
+    ]
+    iam = demo.admin_session().client("iam")
+    role = iam.get_role(RoleName=info.role_name)["Role"]
+    new_trust = trust_change(
+        role["AssumeRolePolicyDocument"], needed, source_account="123456789012"
+    )
+    assert new_trust is not None
+    iam.update_assume_role_policy(RoleName=info.role_name, PolicyDocument=json.dumps(new_trust))
+    iam.put_role_policy(
+        RoleName=info.role_name,
+        PolicyName="sm-studio-setup-image-build",
+        PolicyDocument=json.dumps(policy_for([r for r in needed if r.who != "trust"])),
+    )
+    try:
+        result = cli(env=demo.client_env())
+        assert result.returncode == 0, result.stdout
+        assert result.stdout.startswith("Ready:")
+    finally:
+        iam.delete_role_policy(RoleName=info.role_name, PolicyName="sm-studio-setup-image-build")
+        iam.update_assume_role_policy(
+            RoleName=info.role_name, PolicyDocument=json.dumps(role["AssumeRolePolicyDocument"])
+        )
