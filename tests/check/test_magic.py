@@ -50,3 +50,24 @@ def test_errors_are_one_sentence(
     shell.run_line_magic("sm_setup", "check --repository Bad:Name:x")
     out = capsys.readouterr().out
     assert out.startswith("error: Invalid parameters")
+
+
+def test_in_a_notebook_the_report_is_an_html_table(
+    demo_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import IPython.display
+
+    from sm_studio_setup import magic
+
+    class ZMQInteractiveShell:  # what ipykernel's shell is called
+        pass
+
+    shown: list[Any] = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj: shown.append(obj))
+    assert magic.sm_setup("check", ZMQInteractiveShell()) is None
+    (html,) = shown
+    text = html.data
+    assert text.startswith("<p><b>Gaps:")
+    assert "<table>" in text and "<th>how known</th>" in text
+    assert "<code>codebuild:CreateProject</code>" in text
+    assert "class='sm-setup-missing'" in text
