@@ -12,6 +12,7 @@ Interface others code against (keep it):
             # AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
             # AWS_DEFAULT_REGION, AWS_REGION, SM_STUDIO_SETUP_METADATA (when seeded)
         def admin_session(self) -> boto3.Session  # unrestricted credentials for tests/seeding
+        def studio_session(self) -> boto3.Session # the seeded Studio role's session
 
 Requests pass, outermost first: the control API (``/_sm_emulator/...``), injected latency and
 the request counter, IAM enforcement, moto. moto keeps its state in process-wide backends, so
@@ -337,6 +338,19 @@ class Emulator:
             aws_access_key_id=ADMIN_ACCESS_KEY_ID,
             aws_secret_access_key=ADMIN_SECRET_ACCESS_KEY,
             region_name=REGION,
+        )
+
+    def studio_session(self) -> boto3.Session:
+        """The seeded Studio role's session (what a notebook in the demo space runs as)."""
+        info = self.seed_info
+        if self._server is None or info is None:
+            raise RuntimeError("the emulator is not running with the demo seed")
+        return _EndpointSession(
+            self.endpoint_url,
+            aws_access_key_id=info.access_key_id,
+            aws_secret_access_key=info.secret_access_key,
+            aws_session_token=info.session_token,
+            region_name=info.region,
         )
 
     def health(self) -> dict[str, Any]:

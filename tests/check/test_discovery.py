@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from sm_studio_setup.aws.discovery import Discovery, discover, split_role_arn
@@ -21,30 +20,6 @@ DEFAULT_ROLE = "domain-default-role"
 CLASSIC_USER = "classic-user"
 ROLELESS_USER = "roleless-user"
 SHARED_SPACE = "shared-space"
-
-
-class _EmulatorSession(boto3.Session):
-    """The seeded Studio session, its clients pointed at the emulator."""
-
-    def __init__(self, endpoint_url: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._endpoint_url = endpoint_url
-
-    def client(self, *args: Any, **kwargs: Any) -> Any:
-        kwargs.setdefault("endpoint_url", self._endpoint_url)
-        return super().client(*args, **kwargs)
-
-
-def studio_session(emulator: Emulator) -> boto3.Session:
-    info = emulator.seed_info
-    assert info is not None
-    return _EmulatorSession(
-        emulator.endpoint_url,
-        aws_access_key_id=info.access_key_id,
-        aws_secret_access_key=info.secret_access_key,
-        aws_session_token=info.session_token,
-        region_name=info.region,
-    )
 
 
 @pytest.fixture(scope="module", params=["self-service", "managed"])
@@ -114,7 +89,7 @@ def test_private_space_runs_as_its_owners_profile_role(emulator: Emulator, metad
     info = emulator.seed_info
     assert info is not None
     metadata(UserProfileName=info.user_profile, SpaceName=info.space_name)
-    found = discover(studio_session(emulator))
+    found = discover(emulator.studio_session())
     common(found, emulator)
     assert found.how == "space"
     assert found.role_arn == info.role_arn
@@ -132,7 +107,7 @@ def test_shared_space_runs_as_the_domains_space_role(emulator: Emulator, metadat
     info = emulator.seed_info
     assert info is not None
     metadata(SpaceName=SHARED_SPACE)
-    found = discover(studio_session(emulator))
+    found = discover(emulator.studio_session())
     assert (found.how, found.role_arn) == ("space", info.role_arn)
 
 
@@ -143,14 +118,14 @@ def test_metadata_execution_role_needs_no_sagemaker_call(emulator: Emulator) -> 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(METADATA_ENV, str(info.metadata_path))
         emulator.counter.reset()
-        found = discover(studio_session(emulator))
+        found = discover(emulator.studio_session())
     assert (found.how, found.role_arn, found.role_path) == ("space", info.role_arn, ROLE_PATH)
     assert operations(emulator) == {"sts:GetCallerIdentity": 1}
 
 
 def test_classic_user_profile(emulator: Emulator, metadata: Any) -> None:
     metadata(UserProfileName=CLASSIC_USER)
-    found = discover(studio_session(emulator))
+    found = discover(emulator.studio_session())
     common(found, emulator)
     assert found.how == "user-profile"
     assert found.role_arn == arn(emulator, TEAM_PATH, TEAM_ROLE)
@@ -160,7 +135,7 @@ def test_classic_user_profile(emulator: Emulator, metadata: Any) -> None:
 
 def test_profile_without_a_role_uses_the_domain_default(emulator: Emulator, metadata: Any) -> None:
     metadata(UserProfileName=ROLELESS_USER)
-    found = discover(studio_session(emulator))
+    found = discover(emulator.studio_session())
     assert found.how == "domain-default"
     assert found.role_arn == arn(emulator, "/", DEFAULT_ROLE)
     assert (found.role_path, found.role_name) == ("/", DEFAULT_ROLE)
@@ -169,7 +144,7 @@ def test_profile_without_a_role_uses_the_domain_default(emulator: Emulator, meta
 
 def test_gone_space_falls_back_to_the_domain_default(emulator: Emulator, metadata: Any) -> None:
     metadata(SpaceName="deleted-space")
-    found = discover(studio_session(emulator))
+    found = discover(emulator.studio_session())
     assert (found.how, found.role_name) == ("domain-default", DEFAULT_ROLE)
 
 
@@ -186,7 +161,7 @@ def test_denied_describe_falls_back_to_the_caller(emulator: Emulator, metadata: 
     )
     try:
         metadata(UserProfileName=CLASSIC_USER)
-        found = discover(studio_session(emulator))
+        found = discover(emulator.studio_session())
     finally:
         iam.delete_role_policy(RoleName=info.role_name, PolicyName="deny-describe")
     assert found.how == "caller"
@@ -201,7 +176,7 @@ def test_no_metadata_maps_the_caller_to_its_role_with_the_path(
     assert info is not None
     monkeypatch.setenv(METADATA_ENV, str(tmp_path / "absent.json"))
     emulator.counter.reset()
-    found = discover(studio_session(emulator))
+    found = discover(emulator.studio_session())
     common(found, emulator)
     assert found.how == "caller"
     # The session ARN has no path; GetRole (self-service) or ListRoles (managed) recovers it.
@@ -229,7 +204,7 @@ def test_explicit_role(
 ) -> None:
     monkeypatch.setenv(METADATA_ENV, str(tmp_path / "absent.json"))
     emulator.counter.reset()
-    found = discover(studio_session(emulator), role=given)
+    found = discover(emulator.studio_session(), role=given)
     common(found, emulator)
     assert found.how == "explicit"
     assert found.role_arn == arn(emulator, TEAM_PATH, TEAM_ROLE)
@@ -244,7 +219,7 @@ def test_explicit_role(
 
 def test_explicit_role_wins_over_the_metadata(emulator: Emulator, metadata: Any) -> None:
     metadata(UserProfileName=CLASSIC_USER)
-    found = discover(studio_session(emulator), role=f"/{DEFAULT_ROLE}")
+    found = discover(emulator.studio_session(), role=f"/{DEFAULT_ROLE}")
     assert (found.how, found.role_name, found.role_path) == ("explicit", DEFAULT_ROLE, "/")
     assert found.user_profile == CLASSIC_USER
     assert "sagemaker:DescribeUserProfile" not in operations(emulator)

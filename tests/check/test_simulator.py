@@ -20,28 +20,8 @@ from sm_studio_setup.requirements.profiles import requirements_for
 REGION = "us-east-1"
 
 
-class _Session(boto3.Session):
-    """The demo role's session, its clients pointed at the emulator."""
-
-    def __init__(self, endpoint_url: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._endpoint_url = endpoint_url
-
-    def client(self, *args: Any, **kwargs: Any) -> Any:
-        kwargs.setdefault("endpoint_url", self._endpoint_url)
-        return super().client(*args, **kwargs)
-
-
 def role_session(emulator: Emulator) -> boto3.Session:
-    info = emulator.seed_info
-    assert info is not None
-    return _Session(
-        emulator.endpoint_url,
-        aws_access_key_id=info.access_key_id,
-        aws_secret_access_key=info.secret_access_key,
-        aws_session_token=info.session_token,
-        region_name=REGION,
-    )
+    return emulator.studio_session()
 
 
 def image_build(emulator: Emulator) -> list[Requirement]:

@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from typing import Any
 
-import boto3
 import pytest
 
 from sm_studio_setup.aws import snapshot
@@ -28,30 +26,6 @@ from sm_studio_setup.emulator.server import Emulator
 LATENCY_MS = 300.0
 
 
-class _EmulatorSession(boto3.Session):
-    """The seeded Studio session, its clients pointed at the emulator."""
-
-    def __init__(self, endpoint_url: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._endpoint_url = endpoint_url
-
-    def client(self, *args: Any, **kwargs: Any) -> Any:
-        kwargs.setdefault("endpoint_url", self._endpoint_url)
-        return super().client(*args, **kwargs)
-
-
-def studio_session(emulator: Emulator) -> boto3.Session:
-    info = emulator.seed_info
-    assert info is not None
-    return _EmulatorSession(
-        emulator.endpoint_url,
-        aws_access_key_id=info.access_key_id,
-        aws_secret_access_key=info.secret_access_key,
-        aws_session_token=info.session_token,
-        region_name=info.region,
-    )
-
-
 @pytest.fixture(scope="module", params=["self-service", "managed"])
 def emulator(request: pytest.FixtureRequest) -> Iterator[Emulator]:
     snapshot.clear_cache()
@@ -67,7 +41,7 @@ def role_arn(emulator: Emulator) -> str:
 
 
 def test_reads_what_each_scenario_allows(emulator: Emulator, role_arn: str) -> None:
-    snap = read_role(studio_session(emulator), role_arn, refresh=True)
+    snap = read_role(emulator.studio_session(), role_arn, refresh=True)
     assert snap.role_arn == role_arn
     assert snap.trust_policy == trust_policy()
     assert snap.boundary_arn is None and snap.boundary is None
@@ -94,7 +68,7 @@ def test_reads_what_each_scenario_allows(emulator: Emulator, role_arn: str) -> N
 
 
 def test_round_trips_are_concurrent_and_counted(emulator: Emulator, role_arn: str) -> None:
-    session = studio_session(emulator)
+    session = emulator.studio_session()
     read_role(session, role_arn, refresh=True)  # load botocore's models outside the timing
     emulator.counter.reset()
     emulator.set_latency(parse_latency(f"{LATENCY_MS:g}"))
@@ -133,7 +107,7 @@ def test_round_trips_are_concurrent_and_counted(emulator: Emulator, role_arn: st
 
 
 def test_cache_hit_makes_no_request_and_refresh_rereads(emulator: Emulator, role_arn: str) -> None:
-    session = studio_session(emulator)
+    session = emulator.studio_session()
     first = read_role(session, role_arn, refresh=True)
     emulator.counter.reset()
     assert read_role(session, role_arn) is first
@@ -144,7 +118,7 @@ def test_cache_hit_makes_no_request_and_refresh_rereads(emulator: Emulator, role
 
 
 def test_cache_expires(emulator: Emulator, role_arn: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    session = studio_session(emulator)
+    session = emulator.studio_session()
     read_role(session, role_arn, refresh=True)
     emulator.counter.reset()
     monkeypatch.setattr(snapshot, "CACHE_SECONDS", 0.0)

@@ -9,11 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from sm_studio_setup.emulator.seed import SeedInfo
 from sm_studio_setup.emulator.server import Emulator
 
 from .support import error_of
@@ -22,19 +20,8 @@ REGION = "us-east-1"
 ACCOUNT = "123456789012"
 
 
-def session_of(emulator: Emulator) -> boto3.Session:
-    info = emulator.seed_info
-    assert isinstance(info, SeedInfo)
-    return boto3.Session(
-        aws_access_key_id=info.access_key_id,
-        aws_secret_access_key=info.secret_access_key,
-        aws_session_token=info.session_token,
-        region_name=REGION,
-    )
-
-
 def client(emulator: Emulator, service: str) -> Any:
-    return session_of(emulator).client(service, endpoint_url=emulator.endpoint_url)
+    return emulator.studio_session().client(service)
 
 
 @pytest.fixture(scope="module", params=["managed", "self-service"])
