@@ -14,14 +14,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
-from .aws.metadata import read_metadata
 from .errors import SetupError
 from .report import render_text
-from .requirements.params import Params, parse_dockerfile_from, partition_of
+from .requirements.params import Params, parse_dockerfile_from
 from .requirements.profiles import PROFILES
 from .service import Service
 from .service.check import CheckOptions
-from .service.requirements import least_privilege, requirement_json
+from .service.requirements import least_privilege, offline_params, requirement_json
 
 EXIT_OK = 0
 EXIT_ERROR = 2
@@ -59,40 +58,15 @@ def _cmd_whoami(args: argparse.Namespace) -> int:
 
 
 def _params_from_args(args: argparse.Namespace) -> Params:
-    """Requirement parameters from the options, completed from Studio's metadata document."""
-    meta = read_metadata()
-    role = args.role or (meta.execution_role_arn if meta else None)
-    region = args.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-    region = region or (meta.region if meta else None)
-    account = args.account or (role.split(":")[4] if role and role.count(":") >= 5 else None)
-    if not region:
-        raise SetupError("No region was given.", "Pass --region (for example us-east-1).")
-    if not account:
-        raise SetupError("No account was given.", "Pass --account or --role with a role ARN.")
-    base_images = _dockerfile_images(args.dockerfile) if args.dockerfile else ()
-    try:
-        return Params(
-            region=region,
-            account=account,
-            partition=partition_of(region),
-            role_arn=role,
-            domain_id=args.domain_id or (meta.domain_id if meta else None),
-            user_profile=args.user_profile or (meta.user_profile_name if meta else None),
-            space=args.space or (meta.space_name if meta else None),
-            repository=args.repository,
-            bucket=args.bucket,
-            compute_type=args.compute_type,
-            vpc_id=args.vpc_id,
-            subnet_ids=_csv(args.subnet_ids),
-            security_group_ids=_csv(args.security_group_ids),
-            kms_key_arn=args.kms_key,
-            base_images=base_images,
-            no_logs=args.no_logs,
-        )
-    except ValueError as exc:
-        raise SetupError(
-            f"Invalid parameters: {exc}.", "See sm-studio-setup requirements --help."
-        ) from exc
+    return offline_params(
+        check_options(args),
+        region=args.region,
+        account=args.account,
+        role_arn=args.role,
+        domain_id=args.domain_id,
+        user_profile=args.user_profile,
+        space=args.space,
+    )
 
 
 def _csv(value: str | None) -> tuple[str, ...]:
@@ -250,7 +224,7 @@ def check_options(args: argparse.Namespace) -> CheckOptions:
         kms_key_arn=args.kms_key,
         base_images=base_images,
         no_logs=args.no_logs,
-        refresh=args.refresh,
+        refresh=getattr(args, "refresh", False),
     )
 
 

@@ -22,7 +22,7 @@ from ..aws.snapshot import RoleSnapshot, read_role
 from ..errors import SetupError
 from ..iam import lint
 from ..requirements.model import Requirement
-from ..requirements.params import Params
+from ..requirements.params import Params, partition_of
 from ..requirements.policy import judge
 from ..requirements.profiles import requirements_for
 
@@ -95,16 +95,26 @@ class CheckOptions:
     refresh: bool = False
 
 
-def _params(found: Discovery, options: CheckOptions) -> Params:
+def build_params(
+    options: CheckOptions,
+    *,
+    region: str,
+    account: str,
+    role_arn: str | None,
+    domain_id: str | None,
+    user_profile: str | None,
+    space: str | None,
+) -> Params:
+    """Requirement parameters: where the build runs, plus the user's build options."""
     try:
         return Params(
-            region=found.region,
-            account=found.account,
-            partition=found.partition,
-            role_arn=found.role_arn,
-            domain_id=found.domain_id,
-            user_profile=found.user_profile,
-            space=found.space,
+            region=region,
+            account=account,
+            partition=partition_of(region),
+            role_arn=role_arn,
+            domain_id=domain_id,
+            user_profile=user_profile,
+            space=space,
             repository=options.repository,
             bucket=options.bucket,
             compute_type=options.compute_type,
@@ -116,9 +126,19 @@ def _params(found: Discovery, options: CheckOptions) -> Params:
             no_logs=options.no_logs,
         )
     except ValueError as exc:
-        raise SetupError(
-            f"Invalid parameters: {exc}.", "See sm-studio-setup check --help."
-        ) from exc
+        raise SetupError(f"Invalid parameters: {exc}.", "See the command's --help.") from exc
+
+
+def _params(found: Discovery, options: CheckOptions) -> Params:
+    return build_params(
+        options,
+        region=found.region,
+        account=found.account,
+        role_arn=found.role_arn,
+        domain_id=found.domain_id,
+        user_profile=found.user_profile,
+        space=found.space,
+    )
 
 
 def _fix(req: Requirement, profile: str) -> str:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
+from ..aws.metadata import read_metadata
+from ..errors import SetupError
 from ..requirements.model import Requirement
 from ..requirements.params import Params
 from ..requirements.policy import fresh_trust, policy_for
 from ..requirements.profiles import requirements_for
+from .check import CheckOptions, build_params
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,37 @@ def requirement_json(req: Requirement) -> dict[str, Any]:
         "optional": req.optional,
         "source": req.source,
     }
+
+
+def offline_params(
+    options: CheckOptions,
+    *,
+    region: str | None,
+    account: str | None,
+    role_arn: str | None,
+    domain_id: str | None = None,
+    user_profile: str | None = None,
+    space: str | None = None,
+) -> Params:
+    """Parameters without any AWS call: what was given, completed from Studio's metadata."""
+    meta = read_metadata()
+    role = role_arn or (meta.execution_role_arn if meta else None)
+    region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    region = region or (meta.region if meta else None)
+    account = account or (role.split(":")[4] if role and role.count(":") >= 5 else None)
+    if not region:
+        raise SetupError("No region was given.", "Pass --region (for example us-east-1).")
+    if not account:
+        raise SetupError("No account was given.", "Pass --account or --role with a role ARN.")
+    return build_params(
+        options,
+        region=region,
+        account=account,
+        role_arn=role,
+        domain_id=domain_id or (meta.domain_id if meta else None),
+        user_profile=user_profile or (meta.user_profile_name if meta else None),
+        space=space or (meta.space_name if meta else None),
+    )
 
 
 def least_privilege(
