@@ -15,8 +15,19 @@ Interface others code against (keep it):
         def studio_session(self) -> boto3.Session # the seeded Studio role's session
 
 Requests pass, outermost first: the control API (``/_sm_emulator/...``), injected latency and
-the request counter, IAM enforcement, moto. moto keeps its state in process-wide backends, so
-one process runs at most one emulator at a time, and starting one resets moto's state.
+the request counter, injected faults, IAM enforcement, stale IAM reads, moto.
+
+    Emulator.faults: FaultPlan   # in-process handle: faults.throttle("iam:GetRole", 2),
+                                 # faults.stale_reads(2) (IAM's eventual consistency)
+
+Control API (JSON in and out) under ``/_sm_emulator``: GET /health, GET /stats,
+POST /stats/reset, GET /seed, POST /latency {"latency": "50-150"|null},
+POST /codebuild {"duration_seconds", "fail_phase"},
+POST /faults {"throttle": "iam:GetRole", "count": N, "code"?} or {"stale_reads": N},
+GET /faults; both /faults answer {"pending": {...}, "stale_reads": N}.
+
+moto keeps its state in process-wide backends, so one process runs at most one emulator at a
+time, and starting one resets moto's state.
 """
 
 from __future__ import annotations
@@ -39,7 +50,7 @@ from werkzeug.wrappers import Request, Response
 
 from sm_studio_setup.aws.metadata import METADATA_ENV
 
-from .faults import FaultMiddleware, FaultPlan
+from .faults import FaultMiddleware, FaultPlan, StaleReadMiddleware
 from .latency import LatencyMiddleware, LatencySpec, RequestCounter, WSGIApp, parse_latency
 from .seed import (
     ACCOUNT_ID,
@@ -220,7 +231,9 @@ class Emulator:
 
         moto_app = DomainDispatcherApplication(create_backend_app)
         self._latency_app = LatencyMiddleware(
-            FaultMiddleware(EnforcementMiddleware(moto_app), self.faults),
+            FaultMiddleware(
+                EnforcementMiddleware(StaleReadMiddleware(moto_app, self.faults)), self.faults
+            ),
             self.latency,
             self.counter,
         )
@@ -378,6 +391,7 @@ class ControlApp:
             ("GET", "/seed"): self._seed,
             ("POST", "/latency"): self._latency,
             ("POST", "/codebuild"): self._codebuild,
+            ("GET", "/faults"): self._faults_state,
             ("POST", "/faults"): self._faults,
         }
 
@@ -426,14 +440,25 @@ class ControlApp:
     def _faults(self, request: Request) -> Response:
         # {"throttle": "iam:GetRole", "count": 2}: the next two GetRole calls are throttled;
         # with "code": "ExpiredToken" they fail with that error instead.
-        body = _body(request, allowed={"throttle", "count", "code"})
+        # {"stale_reads": 2}: after an IAM write to a role, its next two reads are stale.
+        body = _body(request, allowed={"throttle", "count", "code", "stale_reads"})
+        if "stale_reads" in body:
+            reads = body["stale_reads"]
+            if len(body) != 1 or isinstance(reads, bool) or not isinstance(reads, int):
+                raise ValueError('expected {"stale_reads": N} on its own')
+            self.emulator.faults.stale_reads(reads)
+            return self._faults_state(request)
         operation, count, code = body.get("throttle"), body.get("count", 1), body.get("code")
         if not isinstance(operation, str) or not isinstance(count, int):
             raise ValueError('expected {"throttle": "service:Operation", "count": N}')
         if code is not None and not isinstance(code, str):
             raise ValueError("code must be an AWS error code string")
         self.emulator.faults.throttle(operation, count, code=code)
-        return _json({"pending": self.emulator.faults.pending()})
+        return self._faults_state(request)
+
+    def _faults_state(self, request: Request) -> Response:
+        faults = self.emulator.faults
+        return _json({"pending": faults.pending(), "stale_reads": faults.stale_read_count})
 
     def _codebuild(self, request: Request) -> Response:
         from . import codebuild
