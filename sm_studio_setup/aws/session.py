@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 
 import boto3
 import botocore.exceptions
+import botocore.handlers
 from botocore.config import Config
 
 from ..errors import (
@@ -80,6 +81,17 @@ def new_session(region: str | None = None, profile: str | None = None) -> boto3.
 
 def client(session: boto3.Session, service: str) -> Any:
     return session.client(service, config=_CONFIG)  # type: ignore[call-overload]
+
+
+def raw_policy_client(session: boto3.Session) -> Any:
+    """An IAM client that returns policy documents as text instead of parsed JSON.
+
+    botocore parses IAM's URL-encoded documents by default (``json_decode_policies``), which
+    drops the author's formatting; restoring a backup byte for byte needs the text itself.
+    """
+    iam = client(session, "iam")
+    iam.meta.events.unregister("after-call.iam", botocore.handlers.json_decode_policies)
+    return iam
 
 
 def error_code(exc: BaseException) -> str:

@@ -17,6 +17,7 @@ One IAM client serves every thread: botocore clients are thread-safe, sessions a
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
@@ -29,7 +30,7 @@ from urllib.parse import unquote
 import boto3
 import botocore.exceptions
 
-from .session import client, is_access_denied, translate
+from .session import is_access_denied, raw_policy_client, translate
 
 CACHE_SECONDS = 30.0
 
@@ -46,6 +47,10 @@ class RoleSnapshot:
     inline: dict[str, dict[str, Any]] | None  # None: could not be read
     managed: dict[str, dict[str, Any]] | None  # policy ARN -> default version document
     denied_reads: tuple[str, ...]  # e.g. ("iam:GetRole", "iam:ListRolePolicies")
+    # The documents exactly as IAM stores them (URL-decoded, not re-serialised): a backup
+    # restores these bytes, and the fingerprint notices any edit, whitespace included.
+    trust_text: str | None = None
+    inline_text: dict[str, str] | None = None
 
     @property
     def policies_readable(self) -> bool:
@@ -61,6 +66,20 @@ class RoleSnapshot:
             return False
         return self.boundary_arn is None or self.boundary is not None
 
+    @property
+    def fingerprint(self) -> str:
+        """Changes whenever anything a fix depends on changes: the trust policy, any inline
+        policy, the attached policies or the boundary."""
+        state = {
+            "trust": self.trust_text,
+            "inline": self.inline_text,
+            "managed": sorted(self.managed) if self.managed is not None else None,
+            "boundary": self.boundary_arn,
+            "denied": list(self.denied_reads),
+        }
+        canonical = json.dumps(state, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
 
 class _Denied(Exception):
     def __init__(self, action: str) -> None:
@@ -68,14 +87,24 @@ class _Denied(Exception):
         self.action = action
 
 
-def _document(value: Any) -> dict[str, Any]:
-    # boto3 URL-decodes and parses IAM policy documents itself (botocore's
-    # json_decode_policies handler); the raw API returns them URL-encoded, so accept both.
+def policy_text(value: Any) -> str:
+    """A policy document as IAM stores it. The API returns documents URL-encoded (RFC 3986);
+    boto3 would parse them and lose the author's formatting, so the client used here keeps
+    the text (``raw_policy_client``)."""
     if isinstance(value, str):
-        value = json.loads(unquote(value))
+        return unquote(value)
+    return json.dumps(value)
+
+
+def parse_document(text: str) -> dict[str, Any]:
+    value = json.loads(text)
     if not isinstance(value, dict):
         raise ValueError("IAM returned a policy document that is not a JSON object")
     return dict(value)
+
+
+def _document(value: Any) -> dict[str, Any]:
+    return parse_document(policy_text(value))
 
 
 def _call(action: str, doing: str, fn: Callable[[], T]) -> T:
@@ -128,10 +157,10 @@ class _Reader:
             )["PolicyVersion"]["Document"]
         )
 
-    def _all(self, fn: Callable[[str], dict[str, Any]], keys: list[str]) -> dict[str, Any] | None:
+    def _all(self, fn: Callable[[str], T], keys: list[str]) -> dict[str, T] | None:
         """Run ``fn`` for every key in parallel; None (and every denial recorded) if any failed."""
         futures = {key: self.fan_out.submit(fn, key) for key in keys}
-        result: dict[str, Any] = {}
+        result: dict[str, T] = {}
         complete = True
         for key, future in futures.items():
             try:
@@ -144,6 +173,7 @@ class _Reader:
     # -- the three chains ------------------------------------------------------------------
 
     def role_chain(self) -> tuple[Any, Any, str | None, dict[str, Any] | None]:
+        """(trust text, trust source, boundary ARN, boundary document)."""
         try:
             role = _call(
                 "iam:GetRole",
@@ -153,7 +183,7 @@ class _Reader:
         except _Denied as denied:
             self.deny(denied.action)
             return (*self._trust_from_list_roles(), None, None)
-        trust = _document(role["AssumeRolePolicyDocument"])
+        trust = policy_text(role["AssumeRolePolicyDocument"])
         boundary_arn = (role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
         boundary = None
         if boundary_arn:
@@ -163,7 +193,7 @@ class _Reader:
                 self.deny(denied.action)
         return trust, "get-role", str(boundary_arn) if boundary_arn else None, boundary
 
-    def _trust_from_list_roles(self) -> tuple[dict[str, Any] | None, str | None]:
+    def _trust_from_list_roles(self) -> tuple[str | None, str | None]:
         # AmazonSageMakerFullAccess allows iam:ListRoles on "*", and each entry carries the
         # role's AssumeRolePolicyDocument: the trust is readable when nothing else is.
         # PathPrefix would narrow it, but the path in role_arn may be missing (caller-derived).
@@ -174,10 +204,10 @@ class _Reader:
             return None, None
         for role in roles:
             if str(role["RoleName"]).lower() == self.role_name.lower():
-                return _document(role["AssumeRolePolicyDocument"]), "list-roles"
+                return policy_text(role["AssumeRolePolicyDocument"]), "list-roles"
         return None, None
 
-    def inline_chain(self) -> dict[str, dict[str, Any]] | None:
+    def inline_chain(self) -> dict[str, str] | None:
         try:
             names = self._pages(
                 "list_role_policies", "iam:ListRolePolicies", "PolicyNames", RoleName=self.role_name
@@ -186,8 +216,8 @@ class _Reader:
             self.deny(denied.action)
             return None
 
-        def read(name: str) -> dict[str, Any]:
-            return _document(
+        def read(name: str) -> str:
+            return policy_text(
                 _call(
                     "iam:GetRolePolicy",
                     f"reading inline policy {name}",
@@ -229,7 +259,7 @@ def _cache_key(session: boto3.Session, iam: Any, role_arn: str) -> tuple[str, st
 
 
 def read_role(session: boto3.Session, role_arn: str, *, refresh: bool = False) -> RoleSnapshot:
-    iam = client(session, "iam")
+    iam = raw_policy_client(session)
     key = _cache_key(session, iam, role_arn)
     now = time.monotonic()
     if not refresh:
@@ -250,19 +280,26 @@ def read_role(session: boto3.Session, role_arn: str, *, refresh: bool = False) -
         role_future = chains.submit(reader.role_chain)
         inline_future = chains.submit(reader.inline_chain)
         managed_future = chains.submit(reader.managed_chain)
-        trust, trust_source, boundary_arn, boundary = role_future.result()
-        inline = inline_future.result()
+        trust_text, trust_source, boundary_arn, boundary = role_future.result()
+        inline_text = inline_future.result()
         managed = managed_future.result()
 
+    inline = (
+        {name: parse_document(text) for name, text in inline_text.items()}
+        if inline_text is not None
+        else None
+    )
     snapshot = RoleSnapshot(
         role_arn=role_arn,
-        trust_policy=trust,
+        trust_policy=parse_document(trust_text) if trust_text is not None else None,
         trust_source=trust_source,
         boundary_arn=boundary_arn,
         boundary=boundary,
         inline=inline,
         managed=managed,
         denied_reads=tuple(sorted(reader.denied)),
+        trust_text=trust_text,
+        inline_text=inline_text,
     )
     with _cache_lock:
         _cache[key] = (time.monotonic(), snapshot)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 Who = Literal["caller", "build", "trust"]
 ContextValue = str | tuple[str, ...]
@@ -33,3 +33,17 @@ class Requirement:
     @property
     def key(self) -> tuple[str, str, str, str]:
         return (self.who, self.action.lower(), self.resource, self.principal or "")
+
+
+def requirement_json(req: Requirement) -> dict[str, Any]:
+    return {
+        "who": req.who,
+        "action": req.action,
+        "resource": req.resource,
+        "principal": req.principal,
+        "context": {k: v if isinstance(v, str) else list(v) for k, v in req.context.items()},
+        "step": req.step,
+        "why": req.why,
+        "optional": req.optional,
+        "source": req.source,
+    }

@@ -274,7 +274,21 @@ def _lint(snapshot: RoleSnapshot) -> list[dict[str, str]]:
     return out
 
 
+@dataclass(frozen=True)
+class Assessment:
+    """A check's report with what it was made from, so a fix plans from the same reading."""
+
+    discovery: Discovery
+    requirements: list[Requirement]
+    snapshot: RoleSnapshot
+    report: Report
+
+
 def check(session: boto3.Session, options: CheckOptions) -> Report:
+    return assess(session, options).report
+
+
+def assess(session: boto3.Session, options: CheckOptions) -> Assessment:
     found = discover(session, role=options.role)
     if found.role_arn is None:
         raise SetupError(
@@ -291,7 +305,7 @@ def check(session: boto3.Session, options: CheckOptions) -> Report:
     notes = [f"could not call {read}" for read in snapshot.denied_reads]
     if found.role_path is None:
         notes.append("the role's path is unknown: ARNs assume none")
-    return Report(
+    report = Report(
         verdict=_verdict(findings),
         profile=options.profile,
         identity=asdict(found),
@@ -299,3 +313,4 @@ def check(session: boto3.Session, options: CheckOptions) -> Report:
         lint=_lint(snapshot),
         notes=notes,
     )
+    return Assessment(found, requirements, snapshot, report)

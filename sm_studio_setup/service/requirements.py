@@ -8,11 +8,13 @@ from typing import Any
 
 from ..aws.metadata import read_metadata
 from ..errors import SetupError
-from ..requirements.model import Requirement
+from ..requirements.model import Requirement, requirement_json
 from ..requirements.params import Params
 from ..requirements.policy import fresh_trust, policy_for
 from ..requirements.profiles import requirements_for
 from .check import CheckOptions, build_params
+
+__all__ = ["LeastPrivilege", "least_privilege", "offline_params", "requirement_json"]
 
 
 @dataclass(frozen=True)
@@ -28,20 +30,6 @@ class LeastPrivilege:
             "permissions_policy": self.permissions_policy,
             "trust_policy": self.trust_policy,
         }
-
-
-def requirement_json(req: Requirement) -> dict[str, Any]:
-    return {
-        "who": req.who,
-        "action": req.action,
-        "resource": req.resource,
-        "principal": req.principal,
-        "context": {k: v if isinstance(v, str) else list(v) for k, v in req.context.items()},
-        "step": req.step,
-        "why": req.why,
-        "optional": req.optional,
-        "source": req.source,
-    }
 
 
 def offline_params(
