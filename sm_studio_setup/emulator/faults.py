@@ -60,25 +60,32 @@ class FaultPlan:
         self._lock = threading.Lock()
         self._remaining: dict[str, int] = {}
         self._codes: dict[str, str | None] = {}
+        self._skip: dict[str, int] = {}
         self._stale_reads = 0
         # The last answer each read gave a client, and the reads now answering stale:
         # key -> (the answer from before the write, stale answers left).
         self._recorded: dict[ReadKey, RecordedResponse] = {}
         self._stale: dict[ReadKey, tuple[RecordedResponse, int]] = {}
 
-    def throttle(self, operation: str, count: int, *, code: str | None = None) -> None:
+    def throttle(
+        self, operation: str, count: int, *, code: str | None = None, after: int = 0
+    ) -> None:
         """Fail the next ``count`` calls of ``operation`` ("iam:GetRole") with throttling, or
-        with ``code`` when given; a count of 0 clears it."""
-        if ":" not in operation or count < 0:
-            raise ValueError("operation must look like iam:GetRole and count be >= 0")
+        with ``code`` when given, once ``after`` calls have passed (so a fault can hit the
+        second GetRole of a sequence, e.g. a read-back, and not the first); a count of 0
+        clears it."""
+        if ":" not in operation or count < 0 or after < 0:
+            raise ValueError("operation must look like iam:GetRole and count, after be >= 0")
         key = operation.lower()
         with self._lock:
             if count:
                 self._remaining[key] = count
                 self._codes[key] = code
+                self._skip[key] = after
             else:
                 self._remaining.pop(key, None)
                 self._codes.pop(key, None)
+                self._skip.pop(key, None)
 
     def take(self, operation: str) -> tuple[bool, str | None]:
         """Whether this call fails, and with which code (None: the protocol's throttling)."""
@@ -86,6 +93,9 @@ class FaultPlan:
         with self._lock:
             left = self._remaining.get(key, 0)
             if left <= 0:
+                return False, None
+            if self._skip.get(key, 0) > 0:
+                self._skip[key] -= 1
                 return False, None
             self._remaining[key] = left - 1
             return True, self._codes.get(key)

@@ -23,7 +23,7 @@ the request counter, injected faults, IAM enforcement, stale IAM reads, moto.
 Control API (JSON in and out) under ``/_sm_emulator``: GET /health, GET /stats,
 POST /stats/reset, GET /seed, POST /latency {"latency": "50-150"|null},
 POST /codebuild {"duration_seconds", "fail_phase"},
-POST /faults {"throttle": "iam:GetRole", "count": N, "code"?} or {"stale_reads": N},
+POST /faults {"throttle": "iam:GetRole", "count": N, "code"?, "after"?} or {"stale_reads": N},
 GET /faults; both /faults answer {"pending": {...}, "stale_reads": N}.
 
 moto keeps its state in process-wide backends, so one process runs at most one emulator at a
@@ -441,7 +441,7 @@ class ControlApp:
         # {"throttle": "iam:GetRole", "count": 2}: the next two GetRole calls are throttled;
         # with "code": "ExpiredToken" they fail with that error instead.
         # {"stale_reads": 2}: after an IAM write to a role, its next two reads are stale.
-        body = _body(request, allowed={"throttle", "count", "code", "stale_reads"})
+        body = _body(request, allowed={"throttle", "count", "code", "after", "stale_reads"})
         if "stale_reads" in body:
             reads = body["stale_reads"]
             if len(body) != 1 or isinstance(reads, bool) or not isinstance(reads, int):
@@ -453,7 +453,10 @@ class ControlApp:
             raise ValueError('expected {"throttle": "service:Operation", "count": N}')
         if code is not None and not isinstance(code, str):
             raise ValueError("code must be an AWS error code string")
-        self.emulator.faults.throttle(operation, count, code=code)
+        after = body.get("after", 0)
+        if isinstance(after, bool) or not isinstance(after, int):
+            raise ValueError("after must be a whole number of calls to let pass first")
+        self.emulator.faults.throttle(operation, count, code=code, after=after)
         return self._faults_state(request)
 
     def _faults_state(self, request: Request) -> Response:
