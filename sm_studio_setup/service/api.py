@@ -1,6 +1,6 @@
 """Orchestration without UI: surfaces turn input into these calls and render the result.
 
-Later waves add ``check``, ``fix``, ``build`` and ``attach`` here, next to ``whoami``.
+Later waves add ``build`` and ``attach`` here, next to ``whoami``, ``check`` and ``fix``.
 """
 
 from __future__ import annotations
@@ -9,6 +9,8 @@ import boto3
 
 from ..aws.identity import Identity, whoami
 from ..aws.session import demo_mode, new_session
+from ..repair.plan import Plan
+from . import backups, fix
 from .check import CheckOptions, Report, check
 
 
@@ -30,3 +32,17 @@ class Service:
 
     def check(self, options: CheckOptions | None = None) -> Report:
         return check(self.session, options or CheckOptions())
+
+    def fix_plan(self, options: CheckOptions | None = None) -> Plan:
+        return fix.plan(self.session, options or CheckOptions())
+
+    def fix_apply(self, plan: Plan, *, settle: fix.Settle | None = None) -> fix.FixResult:
+        return fix.apply(self.session, plan, settle=settle)
+
+    def fix_undo(
+        self, backup_id: str, *, force: bool = False, settle: fix.Settle | None = None
+    ) -> fix.FixResult:
+        return fix.undo(self.session, backup_id, force=force, settle=settle)
+
+    def list_backups(self, role_arn: str | None = None) -> list[backups.Backup]:
+        return backups.list_backups(role_arn)

@@ -1,0 +1,562 @@
+"""Fix: plan from a fresh check, then apply or undo as one all-or-nothing change to the role.
+
+Apply and undo are the same transaction with the documents' sides swapped:
+
+1. re-read the role and compare its fingerprint with the plan's (someone may have edited it);
+2. save the documents about to be overwritten (``backups``), before any write;
+3. write each document, then read them back until IAM's eventual consistency settles
+   (bounded), and re-judge the requirements with the engine on what was read back;
+4. on any failure restore what was there, verify that too, and say what happened.
+
+AccessDenied on the first write means the role may not change itself: nothing was written,
+and the same change is handed off in the four formats an administrator pastes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import boto3
+import botocore.exceptions
+
+from ..aws.session import error_code, is_access_denied, raw_policy_client, translate
+from ..aws.snapshot import RoleSnapshot, clear_cache, parse_document, policy_text, read_role
+from ..errors import SetupError
+from ..repair.handoff import FORMATS, render
+from ..repair.plan import Assessed, Plan, RoleDocuments, document_text, make_plan
+from ..requirements.policy import judge
+from . import backups
+from .backups import Backup, Document
+from .check import Assessment, CheckOptions, assess
+
+ApplyStatus = Literal["applied", "unchanged", "handoff"]
+
+
+class RoleChangedError(SetupError):
+    code = "role_changed"
+    http_status = 409
+
+
+class QuotaExceededError(SetupError):
+    code = "quota_exceeded"
+    http_status = 409
+
+
+class FixFailedError(SetupError):
+    code = "fix_failed"
+    http_status = 502
+
+
+@dataclass(frozen=True)
+class Settle:
+    """How long to wait for IAM's eventual consistency: reads with exponential back-off.
+
+    The defaults wait up to about 10 s, which covers what AWS documents as usually "a few
+    seconds" for IAM changes to propagate; a restore waits twice as many reads.
+    """
+
+    attempts: int = 8
+    first_delay: float = 0.25
+    max_delay: float = 2.0
+    sleep: Callable[[float], None] = time.sleep
+
+
+@dataclass(frozen=True)
+class FixResult:
+    status: ApplyStatus
+    message: str
+    plan_id: str | None = None
+    backup_id: str | None = None
+    reads_to_settle: int = 0
+    handoff: dict[str, str] | None = None
+    denied_action: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "message": self.message,
+            "plan_id": self.plan_id,
+            "backup_id": self.backup_id,
+            "reads_to_settle": self.reads_to_settle,
+            "handoff": self.handoff,
+            "denied_action": self.denied_action,
+        }
+
+
+# ----------------------------------------------------------------------------- plan
+
+
+def role_documents(snapshot: RoleSnapshot) -> RoleDocuments:
+    return RoleDocuments(
+        role_arn=snapshot.role_arn,
+        trust_policy=snapshot.trust_policy,
+        inline=snapshot.inline,
+        fingerprint=snapshot.fingerprint,
+    )
+
+
+def plan_from(assessment: Assessment) -> Plan:
+    assessed = [
+        Assessed(req, finding.status, finding.evidence)
+        for req, finding in zip(assessment.requirements, assessment.report.findings, strict=True)
+    ]
+    return make_plan(
+        role_documents(assessment.snapshot),
+        assessment.report.profile,
+        assessed,
+        source_account=assessment.discovery.account,
+    )
+
+
+def plan(session: boto3.Session, options: CheckOptions) -> Plan:
+    """The plan for the role as it is now (never from the check's cache)."""
+    return plan_from(assess(session, replace(options, refresh=True)))
+
+
+def handoff(plan: Plan) -> dict[str, str]:
+    return {fmt: render(plan.change, fmt) for fmt in FORMATS}
+
+
+# ----------------------------------------------------------------------------- I/O
+
+
+class _NotSettled(Exception):
+    def __init__(self, documents: Sequence[Document]) -> None:
+        super().__init__(", ".join(d.label for d in documents))
+        self.documents = documents
+
+
+class _WriteFailed(Exception):
+    def __init__(self, document: Document, action: str, cause: Exception) -> None:
+        super().__init__(f"{action} failed")
+        self.document = document
+        self.action = action
+        self.cause = cause
+
+
+def _role_name(role_arn: str) -> str:
+    return role_arn.rsplit("/", 1)[-1]
+
+
+def _write(iam: Any, role: str, document: Document) -> None:
+    if document.kind == "trust":
+        if document.after is None:  # pragma: no cover - a role always has a trust policy
+            raise ValueError("a trust policy cannot be deleted")
+        action = "iam:UpdateAssumeRolePolicy"
+        call: Callable[[], Any] = lambda: iam.update_assume_role_policy(  # noqa: E731
+            RoleName=role, PolicyDocument=document.after
+        )
+    elif document.after is None:
+        action = "iam:DeleteRolePolicy"
+        call = lambda: iam.delete_role_policy(RoleName=role, PolicyName=document.name)  # noqa: E731
+    else:
+        action = "iam:PutRolePolicy"
+        call = lambda: iam.put_role_policy(  # noqa: E731
+            RoleName=role, PolicyName=document.name, PolicyDocument=document.after
+        )
+    try:
+        call()
+    except botocore.exceptions.ClientError as exc:
+        if action == "iam:DeleteRolePolicy" and error_code(exc) == "NoSuchEntity":
+            return  # already gone: what the delete wanted
+        raise _WriteFailed(document, action, exc) from exc
+    except botocore.exceptions.BotoCoreError as exc:
+        raise _WriteFailed(document, action, exc) from exc
+
+
+def _read(iam: Any, role: str, document: Document) -> str | None:
+    if document.kind == "trust":
+        return policy_text(iam.get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"])
+    try:
+        found = iam.get_role_policy(RoleName=role, PolicyName=document.name)
+    except botocore.exceptions.ClientError as exc:
+        if error_code(exc) == "NoSuchEntity":
+            return None
+        raise
+    return policy_text(found["PolicyDocument"])
+
+
+def _listed(iam: Any, role: str) -> set[str]:
+    names: set[str] = set()
+    for page in iam.get_paginator("list_role_policies").paginate(RoleName=role):
+        names.update(page.get("PolicyNames", []))
+    return names
+
+
+def _same(text: str | None, expected: str | None) -> bool:
+    # Parsed, not byte-wise: what IAM returns is the document it stored, but a proxy or an
+    # older API version may re-encode it; what matters is that it says the same.
+    if text is None or expected is None:
+        return text is expected
+    return parse_document(text) == parse_document(expected)
+
+
+def _settle(
+    iam: Any, role: str, documents: Sequence[Document], settle: Settle, *, attempts: int
+) -> tuple[int, dict[str, str | None]]:
+    """Read ``documents`` until each shows its ``after`` side; the number of reads it took."""
+    delay = settle.first_delay
+    pending = list(documents)
+    seen: dict[str, str | None] = {}
+    for attempt in range(1, attempts + 1):
+        still = []
+        # The list is read too: the check finds inline policies through it, and IAM may show
+        # a new document before the list names it (or a deleted one after).
+        inline = [d for d in pending if d.kind == "inline"]
+        names = _listed(iam, role) if inline else set()
+        for document in pending:
+            text = _read(iam, role, document)
+            seen[document.name] = text
+            listed_right = document.kind == "trust" or (document.name in names) == (
+                document.after is not None
+            )
+            if not listed_right or not _same(text, document.after):
+                still.append(document)
+        pending = still
+        if not pending:
+            return attempt, seen
+        if attempt < attempts:
+            settle.sleep(delay)
+            delay = min(delay * 2, settle.max_delay)
+    raise _NotSettled(pending)
+
+
+def _current(iam: Any, role: str, documents: Sequence[Document]) -> list[str | None]:
+    try:
+        return [_read(iam, role, d) for d in documents]
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+        raise translate(exc, f"reading role {role}") from exc
+
+
+# ----------------------------------------------------------------------------- transaction
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    reads: int
+    seen: dict[str, str | None]
+
+
+def _restore(iam: Any, role: str, written: Sequence[Document], settle: Settle) -> str | None:
+    """Put back the ``before`` side of every written document; None, or what went wrong."""
+    back = [d.reversed() for d in reversed(written)]
+    try:
+        for document in back:
+            _write(iam, role, document)
+        _settle(iam, role, back, settle, attempts=settle.attempts * 2)
+    except _WriteFailed as exc:
+        return f"{exc.action} failed while restoring ({_cause(exc.cause)})"
+    except _NotSettled as exc:
+        return f"{exc} did not read back as restored"
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+        return f"reading the role back after restoring failed ({_cause(exc)})"
+    return None
+
+
+def _cause(exc: BaseException) -> str:
+    if isinstance(exc, botocore.exceptions.ClientError):
+        error = exc.response.get("Error", {})
+        return f"{error.get('Code', 'error')}: {error.get('Message', '')}".strip(": ")
+    return str(exc)
+
+
+def _failed(
+    backup: Backup, what: str, problem: str | None, *, restored_what: str = "what was there"
+) -> FixFailedError:
+    if problem is None:
+        backups.save(replace(backup, outcome="rolled-back", detail=what))
+        return FixFailedError(
+            f"{what}; {restored_what} was restored and verified, so the role is as it was.",
+            "Run the fix again once the cause is gone.",
+            details={"backup_id": backup.id, "restored": True},
+        )
+    backups.save(replace(backup, outcome="restore-failed", detail=f"{what}; {problem}"))
+    return FixFailedError(
+        f"{what}, and restoring the role failed too: {problem}.",
+        f"The previous documents are in backup {backup.id} "
+        f"({backups.path_of(backup.id)}): run `sm-studio-setup fix --undo {backup.id}`.",
+        details={"backup_id": backup.id, "restored": False},
+    )
+
+
+def _transact(
+    iam: Any,
+    role: str,
+    backup: Backup,
+    settle: Settle,
+    recheck: Callable[[dict[str, str | None]], str | None],
+) -> _Outcome:
+    """Write ``backup.documents``' after sides, verify, and restore on failure.
+
+    Raises ``_WriteFailed`` untouched when the first write fails (nothing was written), and
+    ``FixFailedError`` for any later failure, after restoring.
+    """
+    written: list[Document] = []
+    try:
+        for document in backup.documents:
+            _write(iam, role, document)
+            written.append(document)
+        reads, seen = _settle(iam, role, backup.documents, settle, attempts=settle.attempts)
+        problem = recheck(seen)
+        if problem is not None:
+            raise _Rejected(problem)
+    except _WriteFailed as exc:
+        if not written:
+            raise
+        problem = _restore(iam, role, written, settle)
+        if problem is None and is_access_denied(exc.cause):
+            backups.save(replace(backup, outcome="rolled-back", detail=f"{exc.action} denied"))
+            raise _DeniedRestored(exc, written) from exc
+        what = f"{exc.action} on {exc.document.label} failed ({_cause(exc.cause)})"
+        raise _failed(backup, what, problem) from exc
+    except _NotSettled as exc:
+        what = (
+            f"{exc} still did not read back as written after {settle.attempts} reads "
+            "(IAM's eventual consistency did not settle in time)"
+        )
+        raise _failed(backup, what, _restore(iam, role, written, settle)) from exc
+    except _Rejected as exc:
+        what = f"the engine's re-check of what was written failed: {exc}"
+        raise _failed(backup, what, _restore(iam, role, written, settle)) from exc
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+        what = f"reading the role back to verify it failed ({_cause(exc)})"
+        raise _failed(backup, what, _restore(iam, role, written, settle)) from exc
+    return _Outcome(reads, seen)
+
+
+class _Rejected(Exception):
+    pass
+
+
+class _DeniedRestored(Exception):
+    """A later write was denied after earlier ones succeeded; those were restored."""
+
+    def __init__(self, failed: _WriteFailed, written: Sequence[Document]) -> None:
+        super().__init__(failed.action)
+        self.failed = failed
+        self.written = tuple(written)
+
+
+# ----------------------------------------------------------------------------- apply
+
+
+def _applied_already(snapshot: RoleSnapshot, plan: Plan) -> bool:
+    if plan.trust_after is not None and snapshot.trust_policy != plan.trust_after:
+        return False
+    ours = (snapshot.inline or {}).get(plan.policy_name)
+    return plan.policy_after is None or ours == plan.policy_after
+
+
+def _recheck(plan: Plan, snapshot: RoleSnapshot) -> Callable[[dict[str, str | None]], str | None]:
+    """Judge every planned requirement on the documents as read back, with the engine."""
+
+    def check(seen: dict[str, str | None]) -> str | None:
+        trust_text = seen.get("", snapshot.trust_text)
+        trust = parse_document(trust_text) if trust_text else snapshot.trust_policy
+        inline = dict(snapshot.inline or {})
+        if plan.policy_name in seen:
+            text = seen[plan.policy_name]
+            if text is None:
+                inline.pop(plan.policy_name, None)
+            else:
+                inline[plan.policy_name] = parse_document(text)
+        identity = [*inline.values(), *(snapshot.managed or {}).values()]
+        boundary = snapshot.boundary if snapshot.boundary_known else None
+        for req in (*plan.trusted, *plan.granted):
+            decision = judge(
+                req,
+                identity_policies=identity,
+                trust_policy=trust,
+                boundary=boundary,
+                role_arn=plan.role_arn,
+            )
+            if not decision.allowed:
+                return f"{req.action} on {req.principal or req.resource} is still {decision.result}"
+        return None
+
+    return check
+
+
+def _handoff_result(plan: Plan, sentence: str, denied_action: str | None) -> FixResult:
+    return FixResult(
+        status="handoff",
+        message=sentence,
+        plan_id=plan.id,
+        handoff=handoff(plan),
+        denied_action=denied_action,
+    )
+
+
+def apply(session: boto3.Session, plan: Plan, *, settle: Settle | None = None) -> FixResult:
+    settle = settle or Settle()
+    if plan.empty:
+        return FixResult(
+            "unchanged",
+            "Nothing to change: the role already has what the plan could add.",
+            plan_id=plan.id,
+        )
+    blocking = [q for q in plan.quotas if q.blocking]
+    if blocking:
+        raise QuotaExceededError(blocking[0].message, "Nothing was changed.")
+
+    snapshot = read_role(session, plan.role_arn, refresh=True)
+    if _applied_already(snapshot, plan):
+        return FixResult(
+            "unchanged", "This plan is already applied: nothing was written.", plan_id=plan.id
+        )
+    if snapshot.fingerprint != plan.fingerprint:
+        raise RoleChangedError(
+            f"Role {plan.role_name} changed since the plan was made (someone else edited it); "
+            "nothing was written.",
+            "Run the fix again to plan from the role as it is now.",
+            details={
+                "plan_fingerprint": plan.fingerprint,
+                "role_fingerprint": snapshot.fingerprint,
+            },
+        )
+
+    documents: list[Document] = []
+    if plan.policy_after is not None:
+        before = (
+            None if snapshot.inline_text is None else snapshot.inline_text.get(plan.policy_name)
+        )
+        if snapshot.inline_text is None:
+            return _handoff_result(
+                plan,
+                "The role's inline policies cannot be read, so they cannot be backed up before "
+                "writing: nothing was changed; give an administrator the change below.",
+                None,
+            )
+        documents.append(
+            Document("inline", plan.policy_name, before, document_text(plan.policy_after))
+        )
+    if plan.trust_after is not None:
+        if snapshot.trust_text is None:  # pragma: no cover - the plan needed the trust policy
+            raise SetupError("The trust policy can no longer be read; nothing was changed.", "")
+        documents.append(
+            Document("trust", "", snapshot.trust_text, document_text(plan.trust_after))
+        )
+
+    backup = Backup(
+        id=backups.new_id(),
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+        role_arn=plan.role_arn,
+        operation="fix",
+        documents=tuple(documents),
+        plan_id=plan.id,
+        extra={"profile": plan.profile},
+    )
+    backups.save(backup)
+    iam = raw_policy_client(session)
+    try:
+        outcome = _transact(iam, plan.role_name, backup, settle, _recheck(plan, snapshot))
+    except _WriteFailed as exc:
+        backups.discard(backup.id)  # nothing was written: there is nothing to undo
+        if is_access_denied(exc.cause):
+            return _handoff_result(
+                plan,
+                f"The role may not change itself ({exc.action} was denied): nothing was "
+                "changed; give an administrator the change below.",
+                exc.action,
+            )
+        raise FixFailedError(
+            f"{exc.action} on {exc.document.label} failed ({_cause(exc.cause)}); nothing was "
+            "changed.",
+            "Fix the cause and run the fix again.",
+        ) from exc
+    except _DeniedRestored as exc:
+        allowed = " and ".join(d.label for d in exc.written)
+        return _handoff_result(
+            plan,
+            f"The role may change {allowed} but not {exc.failed.document.label} "
+            f"({exc.failed.action} was denied): what was written was restored, so nothing is "
+            "changed; give an administrator the whole change below.",
+            exc.failed.action,
+        )
+    finally:
+        clear_cache()
+    backups.save(replace(backup, outcome="applied"))
+    return FixResult(
+        "applied",
+        f"Changed {' and '.join(d.label for d in documents)} of {plan.role_name}; verified "
+        f"after {outcome.reads} read{'s' if outcome.reads != 1 else ''}. Undo with "
+        f"`sm-studio-setup fix --undo {backup.id}`.",
+        plan_id=plan.id,
+        backup_id=backup.id,
+        reads_to_settle=outcome.reads,
+    )
+
+
+# ----------------------------------------------------------------------------- undo
+
+
+def undo(
+    session: boto3.Session, backup_id: str, *, force: bool = False, settle: Settle | None = None
+) -> FixResult:
+    """Put back the documents a fix replaced, exactly as they were (the same bytes).
+
+    Refuses when the role changed since the fix (an undo would lose that edit) unless
+    ``force``. The undo is itself backed up, so it can be undone.
+    """
+    settle = settle or Settle()
+    original = backups.load(backup_id)
+    role = _role_name(original.role_arn)
+    iam = raw_policy_client(session)
+    current = _current(iam, role, original.documents)
+    if all(_same(now, d.before) for now, d in zip(current, original.documents, strict=True)):
+        return FixResult("unchanged", f"{role} already has the documents backup {backup_id} holds.")
+    changed = [
+        d.label
+        for now, d in zip(current, original.documents, strict=True)
+        if not _same(now, d.after)
+    ]
+    if changed and not force:
+        raise RoleChangedError(
+            f"{' and '.join(changed).capitalize()} of {role} changed since the fix; undoing "
+            "would lose that change, so nothing was written.",
+            "Review the role, then undo with --force to restore the backup anyway.",
+        )
+    documents = tuple(
+        Document(d.kind, d.name, now, d.before)
+        for now, d in zip(current, original.documents, strict=True)
+    )
+    backup = Backup(
+        id=backups.new_id(),
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+        role_arn=original.role_arn,
+        operation="undo",
+        documents=documents,
+        undoes=backup_id,
+    )
+    backups.save(backup)
+    try:
+        outcome = _transact(iam, role, backup, settle, lambda seen: None)
+    except _WriteFailed as exc:
+        backups.discard(backup.id)
+        raise FixFailedError(
+            f"{exc.action} on {exc.document.label} failed ({_cause(exc.cause)}); nothing was "
+            "changed.",
+            "The backup is untouched: try again once the cause is gone.",
+        ) from exc
+    except _DeniedRestored as exc:
+        raise FixFailedError(
+            f"{exc.failed.action} on {exc.failed.document.label} was denied; what was written "
+            "was restored, so nothing is changed.",
+            "Ask an administrator to restore the backup's documents (the file named below).",
+            details={"backup_id": backup_id, "path": str(backups.path_of(backup_id))},
+        ) from exc
+    finally:
+        clear_cache()
+    backups.save(replace(backup, outcome="applied"))
+    backups.save(replace(original, outcome="undone"))
+    return FixResult(
+        "applied",
+        f"Restored {' and '.join(d.label for d in documents)} of {role} from backup "
+        f"{backup_id}; verified after {outcome.reads} read{'s' if outcome.reads != 1 else ''}.",
+        backup_id=backup.id,
+        reads_to_settle=outcome.reads,
+    )

@@ -1,0 +1,508 @@
+"""Issue 6's acceptance for apply and undo, against the emulator: the fix closes the gaps and
+keeps Studio's trust; every failure leaves the role byte-identical and says so; a concurrent
+edit stops it; a denied write hands the change off; undo restores exactly."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+import boto3
+import hcl2
+import pytest
+import yaml
+from botocore import handlers
+from hcl2.utils import SerializationOptions
+
+from sm_studio_setup.emulator.server import Emulator
+from sm_studio_setup.iam import can_assume
+from sm_studio_setup.repair.plan import Plan
+from sm_studio_setup.service import Service, backups
+from sm_studio_setup.service.check import CheckOptions
+from sm_studio_setup.service.fix import (
+    FixFailedError,
+    QuotaExceededError,
+    RoleChangedError,
+    Settle,
+)
+
+OURS = "sm-studio-setup-image-build"
+FAST = Settle(attempts=4, first_delay=0.001, max_delay=0.01)
+WRITES = ("iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy", "iam:DeleteRolePolicy")
+
+
+@pytest.fixture(scope="module")
+def emu() -> Iterator[Emulator]:
+    with Emulator(seed="demo", scenario="self-service") as running:
+        yield running
+
+
+def raw_iam(session: boto3.Session) -> Any:
+    iam = session.client("iam")
+    iam.meta.events.unregister("after-call.iam", handlers.json_decode_policies)
+    return iam
+
+
+def role_state(emu: Emulator) -> dict[str, Any]:
+    """The role exactly as IAM holds it: the trust text and every inline policy's text."""
+    iam = raw_iam(emu.admin_session())
+    name = role_name(emu)
+    names = iam.list_role_policies(RoleName=name)["PolicyNames"]
+    # IAM returns documents URL-encoded; decoded, they are the bytes it stores.
+    return {
+        "trust": unquote(iam.get_role(RoleName=name)["Role"]["AssumeRolePolicyDocument"]),
+        "inline": {
+            n: unquote(iam.get_role_policy(RoleName=name, PolicyName=n)["PolicyDocument"])
+            for n in names
+        },
+        "attached": iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"],
+    }
+
+
+def role_name(emu: Emulator) -> str:
+    assert emu.seed_info is not None
+    return emu.seed_info.role_arn.rsplit("/", 1)[-1]
+
+
+@pytest.fixture
+def service(emu: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Service]:
+    """The Studio role's view, with the role reset to the seed afterwards."""
+    monkeypatch.setenv(backups.CONFIG_ENV, str(tmp_path / "config"))
+    before = role_state(emu)
+    emu.counter.reset()
+    yield Service(emu.studio_session())
+    emu.faults.stale_reads(0)
+    for op in (*WRITES, "iam:GetRole", "iam:GetRolePolicy"):
+        emu.faults.throttle(op, 0)
+    iam = emu.admin_session().client("iam")
+    name = role_name(emu)
+    for policy in iam.list_role_policies(RoleName=name)["PolicyNames"]:
+        if policy not in before["inline"]:
+            iam.delete_role_policy(RoleName=name, PolicyName=policy)
+    for policy, text in before["inline"].items():
+        iam.put_role_policy(RoleName=name, PolicyName=policy, PolicyDocument=text)
+    iam.update_assume_role_policy(RoleName=name, PolicyDocument=before["trust"])
+
+
+def writes(emu: Emulator) -> dict[str, int]:
+    counts = emu.counter.snapshot()["by_operation"]
+    return {op: counts[op] for op in WRITES if counts.get(op)}
+
+
+def fresh_check(service: Service, **options: Any) -> Any:
+    return service.check(CheckOptions(refresh=True, **options))
+
+
+# ----------------------------------------------------------------------------- end to end
+
+
+def test_check_gaps_then_fix_then_ready_with_studio_trust_kept(
+    emu: Emulator, service: Service
+) -> None:
+    assert fresh_check(service).verdict == "gaps"
+    plan = service.fix_plan()
+    assert plan.applicable and plan.trust_after is not None and plan.policy_after is not None
+
+    result = service.fix_apply(plan, settle=FAST)
+
+    assert result.status == "applied", result.message
+    assert result.backup_id is not None
+    assert fresh_check(service).verdict == "ready"
+    document = emu.admin_session().client("iam").get_role(RoleName=role_name(emu))["Role"]
+    studio = document["AssumeRolePolicyDocument"]
+    assert can_assume(studio, "sagemaker.amazonaws.com").allowed
+    assert can_assume(
+        studio, "codebuild.amazonaws.com", {"aws:SourceAccount": "123456789012"}
+    ).allowed
+    # The backup holds the exact text the role had, and only what was overwritten.
+    saved = backups.load(result.backup_id)
+    assert saved.outcome == "applied"
+    assert {(d.kind, d.name) for d in saved.documents} == {("trust", ""), ("inline", OURS)}
+    assert Path(backups.path_of(result.backup_id)).stat().st_mode & 0o077 == 0
+
+
+def test_a_second_apply_of_the_same_plan_writes_nothing(emu: Emulator, service: Service) -> None:
+    plan = service.fix_plan()
+    assert service.fix_apply(plan, settle=FAST).status == "applied"
+    emu.counter.reset()
+
+    again = service.fix_apply(plan, settle=FAST)
+
+    assert again.status == "unchanged"
+    assert writes(emu) == {}
+    assert service.fix_plan().empty
+
+
+def test_eventual_consistency_is_waited_out(emu: Emulator, service: Service) -> None:
+    emu.faults.stale_reads(2)
+    plan = service.fix_plan()
+
+    result = service.fix_apply(plan, settle=FAST)
+
+    assert result.status == "applied"
+    assert result.reads_to_settle == 3  # two stale reads, then what was written
+    assert fresh_check(service).verdict == "ready"
+
+
+# ----------------------------------------------------------------------------- faults
+
+
+@pytest.mark.parametrize("operation", ["iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy"])
+def test_a_failed_write_leaves_the_role_byte_identical(
+    emu: Emulator, service: Service, operation: str
+) -> None:
+    before = role_state(emu)
+    plan = service.fix_plan()
+    emu.faults.stale_reads(2)  # the restore must wait out consistency too
+    emu.faults.throttle(operation, 1, code="LimitExceeded")
+
+    with pytest.raises(FixFailedError) as failed:
+        service.fix_apply(plan, settle=FAST)
+
+    assert role_state(emu) == before
+    message = str(failed.value)
+    assert operation in message and "LimitExceeded" in message
+    if operation == "iam:PutRolePolicy":
+        # The first write: nothing was written, so there is nothing to undo.
+        assert "nothing was changed" in message
+        assert backups.list_backups() == []
+    else:
+        assert "restored and verified" in message
+        assert failed.value.details == {"backup_id": backups.list_backups()[0].id, "restored": True}
+        assert backups.list_backups()[0].outcome == "rolled-back"
+
+
+@pytest.mark.parametrize(
+    ("operation", "after"),
+    # The apply's own reading of the role before writing makes one GetRole call and one
+    # GetRolePolicy (the seed's studio-self-service policy): fail the read-back after it.
+    [("iam:GetRole", 1), ("iam:GetRolePolicy", 1), ("iam:ListRolePolicies", 1)],
+)
+def test_a_failed_verification_restores_the_role(
+    emu: Emulator, service: Service, operation: str, after: int
+) -> None:
+    before = role_state(emu)
+    plan = service.fix_plan()
+    emu.faults.throttle(operation, 1, code="ServiceFailure", after=after)
+
+    with pytest.raises(FixFailedError) as failed:
+        service.fix_apply(plan, settle=FAST)
+
+    assert role_state(emu) == before
+    assert "verify" in str(failed.value) and "restored and verified" in str(failed.value)
+    assert failed.value.details["restored"] is True
+
+
+def test_a_read_back_that_never_settles_is_bounded_and_restored(
+    emu: Emulator, service: Service
+) -> None:
+    before = role_state(emu)
+    plan = service.fix_plan()
+    emu.faults.stale_reads(FAST.attempts + 1)
+
+    with pytest.raises(FixFailedError) as failed:
+        service.fix_apply(plan, settle=FAST)
+
+    assert role_state(emu) == before
+    assert f"after {FAST.attempts} reads" in str(failed.value)
+
+
+def test_a_failed_restore_says_how_to_undo(emu: Emulator, service: Service) -> None:
+    before = role_state(emu)
+    plan = service.fix_plan()
+    # The trust write fails, and so does the restore's DeleteRolePolicy of the new policy.
+    emu.faults.throttle("iam:UpdateAssumeRolePolicy", 1, code="ServiceFailure")
+    emu.faults.throttle("iam:DeleteRolePolicy", 1, code="ServiceFailure")
+
+    with pytest.raises(FixFailedError) as failed:
+        service.fix_apply(plan, settle=FAST)
+
+    backup_id = failed.value.details["backup_id"]
+    assert failed.value.details["restored"] is False
+    assert f"fix --undo {backup_id}" in failed.value.hint
+    assert backups.load(backup_id).outcome == "restore-failed"
+    # The backup is enough to put the role back exactly.
+    assert service.fix_undo(backup_id, force=True, settle=FAST).status == "applied"
+    assert role_state(emu) == before
+
+
+def test_an_unwritable_backup_folder_stops_before_any_write(
+    emu: Emulator, service: Service, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the config folder should be")
+    monkeypatch.setenv(backups.CONFIG_ENV, str(blocker))
+    before = role_state(emu)
+    plan = service.fix_plan()
+    emu.counter.reset()
+
+    with pytest.raises(Exception, match="Cannot save the backup") as failed:
+        service.fix_apply(plan, settle=FAST)
+
+    assert "Nothing was changed" in str(failed.value)
+    assert writes(emu) == {}
+    assert role_state(emu) == before
+
+
+# ----------------------------------------------------------------------------- concurrency
+
+
+def test_a_concurrent_edit_is_detected_and_nothing_is_written(
+    emu: Emulator, service: Service
+) -> None:
+    plan = service.fix_plan()
+    admin = emu.admin_session().client("iam")
+    admin.put_role_policy(
+        RoleName=role_name(emu),
+        PolicyName="added-by-a-colleague",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}],
+            }
+        ),
+    )
+    edited = role_state(emu)
+    emu.counter.reset()
+
+    with pytest.raises(RoleChangedError, match="changed since the plan"):
+        service.fix_apply(plan, settle=FAST)
+
+    assert writes(emu) == {}
+    assert role_state(emu) == edited
+    assert backups.list_backups() == []
+
+
+def test_a_whitespace_only_edit_of_the_trust_policy_counts_as_a_change(
+    emu: Emulator, service: Service
+) -> None:
+    plan = service.fix_plan()
+    admin = raw_iam(emu.admin_session())
+    text = admin.get_role(RoleName=role_name(emu))["Role"]["AssumeRolePolicyDocument"]
+    admin.update_assume_role_policy(
+        RoleName=role_name(emu), PolicyDocument=json.dumps(json.loads(unquote(text)), indent=4)
+    )
+    with pytest.raises(RoleChangedError):
+        service.fix_apply(plan, settle=FAST)
+
+
+# ----------------------------------------------------------------------------- hand-off
+
+
+def deny_own_writes(emu: Emulator, *actions: str) -> None:
+    admin = emu.admin_session().client("iam")
+    assert emu.seed_info is not None
+    admin.put_role_policy(
+        RoleName=role_name(emu),
+        PolicyName="no-self-edit",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Deny",
+                        "Action": list(actions),
+                        "Resource": emu.seed_info.role_arn,
+                    }
+                ],
+            }
+        ),
+    )
+
+
+def assert_handoff_parses(plan: Plan, handoff: dict[str, str]) -> None:
+    assert plan.policy_after is not None and plan.trust_after is not None
+    data = json.loads(handoff["json"])
+    assert data["inline_policies"] == {OURS: plan.policy_after}
+    assert data["trust_policy"] == plan.trust_after
+
+    commands = [
+        shlex.split(c)
+        for c in handoff["cli"].replace("\\\n", " ").splitlines()
+        if c.startswith("aws ")
+    ]
+    documents = {c[2]: json.loads(c[c.index("--policy-document") + 1]) for c in commands}
+    assert documents == {
+        "put-role-policy": plan.policy_after,
+        "update-assume-role-policy": plan.trust_after,
+    }
+
+    template, fragment = list(yaml.safe_load_all(handoff["cloudformation"]))
+    (resource,) = template["Resources"].values()
+    assert resource["Type"] == "AWS::IAM::RolePolicy"
+    assert resource["Properties"]["PolicyDocument"] == plan.policy_after
+    assert fragment["AssumeRolePolicyDocument"] == plan.trust_after
+
+    options = SerializationOptions(explicit_blocks=False, strip_string_quotes=True)
+    parsed = hcl2.loads(handoff["terraform"], serialization_options=options)
+    kinds = {next(iter(block)) for block in parsed["resource"]}
+    assert kinds == {"aws_iam_role_policy", "aws_iam_role"}
+
+
+def test_a_role_that_may_not_write_its_policies_hands_off_the_change(
+    emu: Emulator, service: Service
+) -> None:
+    deny_own_writes(emu, "iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy")
+    before = role_state(emu)
+    plan = service.fix_plan()
+
+    result = service.fix_apply(plan, settle=FAST)
+
+    assert result.status == "handoff"
+    assert result.denied_action == "iam:PutRolePolicy"
+    assert "may not change itself" in result.message and result.message.count(".") <= 1
+    assert role_state(emu) == before
+    assert backups.list_backups() == []  # nothing was written: nothing to undo
+    assert result.handoff is not None
+    assert_handoff_parses(plan, result.handoff)
+
+
+def test_a_role_that_may_write_its_policy_but_not_its_trust_restores_and_hands_off(
+    emu: Emulator, service: Service
+) -> None:
+    deny_own_writes(emu, "iam:UpdateAssumeRolePolicy")
+    before = role_state(emu)
+    plan = service.fix_plan()
+
+    result = service.fix_apply(plan, settle=FAST)
+
+    assert result.status == "handoff"
+    assert result.denied_action == "iam:UpdateAssumeRolePolicy"
+    assert "restored" in result.message
+    assert role_state(emu) == before
+    assert result.handoff is not None
+    assert_handoff_parses(plan, result.handoff)
+
+
+def test_a_plan_over_a_blocking_quota_writes_nothing(emu: Emulator, service: Service) -> None:
+    admin = emu.admin_session().client("iam")
+    statements = [
+        {
+            "Sid": f"Padding{i}",
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "Resource": f"arn:aws:s3:::padding-bucket-{i:04d}/some/long/prefix/*",
+        }
+        for i in range(110)
+    ]
+    admin.put_role_policy(
+        RoleName=role_name(emu),
+        PolicyName="large",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statements}),
+    )
+    plan = service.fix_plan()
+    assert not plan.applicable
+    emu.counter.reset()
+
+    with pytest.raises(QuotaExceededError, match="customer managed policy"):
+        service.fix_apply(plan, settle=FAST)
+    assert writes(emu) == {}
+
+
+# ----------------------------------------------------------------------------- merge
+
+
+def test_a_later_fix_merges_with_our_earlier_policy(emu: Emulator, service: Service) -> None:
+    first = service.fix_plan(CheckOptions(repository="model-a"))
+    assert service.fix_apply(first, settle=FAST).status == "applied"
+    assert fresh_check(service, repository="model-b").verdict == "gaps"
+
+    second = service.fix_plan(CheckOptions(repository="model-b"))
+
+    assert second.policy_before == first.policy_after
+    assert second.trust_after is None  # CodeBuild is trusted already
+    assert service.fix_apply(second, settle=FAST).status == "applied"
+    assert fresh_check(service, repository="model-a").verdict == "ready"
+    assert fresh_check(service, repository="model-b").verdict == "ready"
+
+
+def test_policies_we_did_not_write_are_never_touched(emu: Emulator, service: Service) -> None:
+    theirs = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "Theirs",
+                    "Effect": "Allow",
+                    "Action": "ecr:DescribeImages",
+                    "Resource": "*",
+                }
+            ],
+        },
+        indent=3,
+    )
+    emu.admin_session().client("iam").put_role_policy(
+        RoleName=role_name(emu), PolicyName="team-policy", PolicyDocument=theirs
+    )
+    before = role_state(emu)["inline"]["team-policy"]
+    plan = service.fix_plan()
+    assert set(plan.change.policies) == {OURS}
+    assert service.fix_apply(plan, settle=FAST).status == "applied"
+    assert role_state(emu)["inline"]["team-policy"] == before
+
+
+# ----------------------------------------------------------------------------- undo
+
+
+def test_undo_restores_the_documents_byte_for_byte(emu: Emulator, service: Service) -> None:
+    before = role_state(emu)
+    result = service.fix_apply(service.fix_plan(), settle=FAST)
+    assert result.backup_id is not None and role_state(emu) != before
+
+    undone = service.fix_undo(result.backup_id, settle=FAST)
+
+    assert undone.status == "applied"
+    assert role_state(emu) == before
+    assert fresh_check(service).verdict == "gaps"
+    assert backups.load(result.backup_id).outcome == "undone"
+    # Undoing twice changes nothing; the undo itself was backed up and can be undone.
+    assert service.fix_undo(result.backup_id, settle=FAST).status == "unchanged"
+    assert undone.backup_id is not None
+    assert service.fix_undo(undone.backup_id, settle=FAST).status == "applied"
+    assert fresh_check(service).verdict == "ready"
+
+
+def test_undo_refuses_to_lose_a_later_edit_unless_forced(emu: Emulator, service: Service) -> None:
+    before = role_state(emu)
+    result = service.fix_apply(service.fix_plan(), settle=FAST)
+    assert result.backup_id is not None
+    admin = emu.admin_session().client("iam")
+    admin.put_role_policy(
+        RoleName=role_name(emu),
+        PolicyName=OURS,
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "ecr:DescribeImages", "Resource": "*"}],
+            }
+        ),
+    )
+    emu.counter.reset()
+
+    with pytest.raises(RoleChangedError, match="changed since the fix"):
+        service.fix_undo(result.backup_id, settle=FAST)
+    assert writes(emu) == {}
+
+    assert service.fix_undo(result.backup_id, force=True, settle=FAST).status == "applied"
+    assert role_state(emu) == before
+
+
+def test_undo_of_an_unknown_backup_says_where_to_look(service: Service) -> None:
+    with pytest.raises(backups.BackupNotFoundError, match="no backup"):
+        service.fix_undo("20260101T000000Z-abcdef")
+    with pytest.raises(backups.BackupNotFoundError, match="not a backup id"):
+        service.fix_undo("../../etc/passwd")
+
+
+def test_backups_are_kept_in_the_config_folder(service: Service, tmp_path: Path) -> None:
+    result = service.fix_apply(service.fix_plan(), settle=FAST)
+    assert result.backup_id is not None
+    path = backups.path_of(result.backup_id)
+    assert path.parent == tmp_path / "config" / "backups"
+    assert os.path.exists(path)
+    assert [b.id for b in service.list_backups()] == [result.backup_id]
