@@ -1,7 +1,7 @@
 """The `sm-studio-setup` command line: a thin surface over the service API.
 
-Exit codes: 0 success, 2 an error the user can act on (one sentence, no traceback).
-Later commands (check: 0 ready / 1 gaps / 3 unknown) keep 2 for errors.
+Exit codes: 0 success, 2 an error the user can act on (one sentence, no traceback); check:
+0 ready / 1 gaps / 3 unknown; fix: 1 when the change is handed off to an administrator.
 """
 
 from __future__ import annotations
@@ -24,6 +24,9 @@ from .service.requirements import least_privilege, offline_params, requirement_j
 
 EXIT_OK = 0
 EXIT_ERROR = 2
+
+# The hand-off formats (repair.handoff.FORMATS), spelled here so --help never imports it.
+FIX_FORMATS = ("json", "cli", "cloudformation", "terraform")
 
 
 def _print_error(exc: SetupError, as_json: bool) -> None:
@@ -103,6 +106,55 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return report.exit_code
 
 
+EXIT_HANDOFF = 1
+
+
+def _cmd_fix(args: argparse.Namespace) -> int:
+    from .fix_report import render_handoff_text, render_plan_text
+    from .repair.handoff import render
+
+    service = Service(region=args.region)
+    if args.list_backups:
+        return _list_backups(service, args.json)
+    if args.undo:
+        undone = service.fix_undo(args.undo, force=args.force)
+        print(json.dumps(undone.to_json(), indent=2) if args.json else undone.message)
+        return EXIT_OK
+    plan = service.fix_plan(check_options(args))
+    if args.format and not args.apply:
+        # The change as an administrator applies it, and nothing else: ready to redirect.
+        print(render(plan.change, args.format))
+        return EXIT_OK
+    result = service.fix_apply(plan) if args.apply else None
+    if args.json:
+        body = {"plan": plan.to_json(), "result": result.to_json() if result else None}
+        print(json.dumps(body, indent=2))
+    else:
+        print(render_plan_text(plan))
+        if result is None and plan.applicable:
+            print("\nNothing was written. Run again with --apply to make this change.")
+        elif result is not None and result.status == "handoff":
+            formats = (args.format,) if args.format else FIX_FORMATS
+            print("\n" + render_handoff_text(result, formats))
+        elif result is not None:
+            print("\n" + result.message)
+    return EXIT_HANDOFF if result is not None and result.status == "handoff" else EXIT_OK
+
+
+def _list_backups(service: Service, as_json: bool) -> int:
+    found = service.list_backups()
+    if as_json:
+        print(json.dumps([b.to_json() for b in found], indent=2))
+        return EXIT_OK
+    if not found:
+        print("No backups yet: one is saved before every change a fix or an undo makes.")
+    for backup in found:
+        labels = ", ".join(d.label for d in backup.documents)
+        print(f"{backup.id}  {backup.operation:<4}  {backup.outcome:<14} {backup.role_arn}")
+        print(f"{'':<24}{labels}")
+    return EXIT_OK
+
+
 def _cmd_emulator(args: argparse.Namespace) -> int:
     from .demo import require_demo_extra
 
@@ -141,6 +193,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_check_arguments(chk)
     chk.set_defaults(func=_cmd_check)
+
+    fix = sub.add_parser(
+        "fix",
+        help="plan, apply or undo the change that closes the gaps a check finds",
+        description="Plan the smallest change to the execution role (its trust policy and one "
+        "inline policy per profile, sm-studio-setup-<profile>) and show it with a diff. With "
+        "--apply, back up, write, verify and restore on any failure. When the role may not "
+        "change itself the change is printed for an administrator. Exit codes: 0 done (or "
+        "plan shown), 1 handed off to an administrator, 2 error.",
+    )
+    add_fix_arguments(fix)
+    fix.set_defaults(func=_cmd_fix)
 
     req = sub.add_parser(
         "requirements",
@@ -205,6 +269,22 @@ def add_check_arguments(parser: argparse.ArgumentParser) -> None:
     _add_build_options(parser)
     parser.add_argument("--refresh", action="store_true", help="re-read the role, no cache")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+
+
+def add_fix_arguments(parser: argparse.ArgumentParser) -> None:
+    add_check_arguments(parser)
+    parser.add_argument("--apply", action="store_true", help="write the change (after a backup)")
+    parser.add_argument(
+        "--format",
+        choices=FIX_FORMATS,
+        help="print the change as an administrator applies it (with --apply: the hand-off "
+        "format when the role may not change itself)",
+    )
+    parser.add_argument("--undo", metavar="BACKUP_ID", help="restore the documents a fix replaced")
+    parser.add_argument(
+        "--force", action="store_true", help="with --undo: restore even if the role changed since"
+    )
+    parser.add_argument("--list-backups", action="store_true", help="list the saved backups")
 
 
 def check_options(args: argparse.Namespace) -> CheckOptions:

@@ -12,9 +12,11 @@ from typing import Any
 from .errors import SetupError
 
 USAGE = """%sm_setup check [--profile P] [--role ARN] [--repository NAME[:TAG]] [--bucket B] ...
+%sm_setup fix [check options] [--apply] [--format json|cli|cloudformation|terraform]
+%sm_setup fix --undo BACKUP_ID [--force]   |   %sm_setup fix --list-backups
 %sm_setup whoami
 
-Run `%sm_setup check --help` for every option."""
+Run `%sm_setup check --help` or `%sm_setup fix --help` for every option."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -32,12 +34,14 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    from .cli import add_check_arguments
+    from .cli import add_check_arguments, add_fix_arguments
 
     parser = _Parser(prog="%sm_setup", add_help=False)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     check = sub.add_parser("check")
     add_check_arguments(check)
+    fix = sub.add_parser("fix")
+    add_fix_arguments(fix)
     who = sub.add_parser("whoami")
     who.add_argument("--region")
     return parser
@@ -63,6 +67,8 @@ def sm_setup(line: str, shell: Any = None) -> Any:
             identity = Service(region=args.region).whoami()
             print("\n".join(f"{k}: {v}" for k, v in identity.to_json().items()))
             return None
+        if args.command == "fix":
+            return _fix(args, shell)
         report = Service(region=args.region).check(check_options(args))
     except SetupError as exc:
         # One sentence and what to do, as the CLI prints it: no traceback in the notebook.
@@ -75,6 +81,46 @@ def sm_setup(line: str, shell: Any = None) -> Any:
     else:
         print(render_text(report))
     return None
+
+
+def _fix(args: Any, shell: Any) -> Any:
+    """The CLI's fix: plan (and with --apply, write) and show it; a hand-off shows every format."""
+    from IPython.display import HTML, display
+
+    from .cli import check_options
+    from .fix_report import render_handoff_text, render_plan_html, render_plan_text
+    from .repair.handoff import render
+    from .service import Service
+
+    service = Service(region=args.region)
+    if args.list_backups:
+        found = service.list_backups()
+        return [b.to_json() for b in found] if args.json else _print_backups(found)
+    if args.undo:
+        undone = service.fix_undo(args.undo, force=args.force)
+        return undone.to_json() if args.json else print(undone.message)
+    plan = service.fix_plan(check_options(args))
+    if args.format and not args.apply:
+        print(render(plan.change, args.format))
+        return None
+    result = service.fix_apply(plan) if args.apply else None
+    if args.json:
+        return {"plan": plan.to_json(), "result": result.to_json() if result else None}
+    if _in_notebook(shell):
+        display(HTML(render_plan_html(plan, result)))
+        return None
+    print(render_plan_text(plan))
+    if result is not None:
+        formats = (args.format,) if args.format else tuple(result.handoff or ())
+        print("\n" + render_handoff_text(result, formats))
+    return None
+
+
+def _print_backups(found: list[Any]) -> None:
+    for backup in found:
+        print(f"{backup.id}  {backup.operation}  {backup.outcome}  {backup.role_arn}")
+    if not found:
+        print("No backups yet.")
 
 
 def load_ipython_extension(ipython: Any) -> None:

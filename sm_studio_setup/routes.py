@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
+import time
+from collections import OrderedDict
 from typing import Any
 
 import tornado
@@ -15,6 +18,7 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 
 from .errors import SetupError
+from .repair.plan import Plan
 from .service import Service
 from .service.check import CheckOptions
 
@@ -101,7 +105,138 @@ class CheckHandler(BaseHandler):
         self.write_json(report.to_json())
 
 
-_ROUTES: dict[str, type[BaseHandler]] = {"context": ContextHandler, "check": CheckHandler}
+class PlanNotFound(SetupError):
+    code = "plan_not_found"
+    http_status = 404
+
+
+class PlanStore:
+    """Plans made by this server, so an apply writes exactly the plan the user saw.
+
+    The client names a plan by id and never sends documents to write: a browser cannot make
+    the server write anything but what it planned itself. Plans expire, because an old plan
+    is likely stale (the apply would then refuse it anyway, as the role changed).
+    """
+
+    def __init__(self, ttl_seconds: float = 15 * 60, capacity: int = 64) -> None:
+        self.ttl = ttl_seconds
+        self.capacity = capacity
+        self._plans: OrderedDict[str, tuple[float, Plan]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def add(self, plan: Plan) -> None:
+        with self._lock:
+            self._plans[plan.id] = (time.monotonic(), plan)
+            self._plans.move_to_end(plan.id)
+            while len(self._plans) > self.capacity:
+                self._plans.popitem(last=False)
+
+    def get(self, plan_id: Any) -> Plan:
+        with self._lock:
+            found = self._plans.get(plan_id) if isinstance(plan_id, str) else None
+        if found is None or time.monotonic() - found[0] > self.ttl:
+            raise PlanNotFound(
+                f"There is no plan {plan_id} on this server (plans last "
+                f"{int(self.ttl // 60)} minutes and a restart forgets them).",
+                "Plan again (POST fix/plan), then apply the new plan's id.",
+            )
+        return found[1]
+
+
+def _body(handler: APIHandler) -> Any:
+    try:
+        return json.loads(handler.request.body or b"{}")
+    except ValueError as exc:
+        raise BadRequest("The request body is not JSON.") from exc
+
+
+def _object(body: Any, allowed: dict[str, type]) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise BadRequest("The request body must be a JSON object.")
+    unknown = sorted(set(body) - set(allowed))
+    if unknown:
+        raise BadRequest(f"Unknown fields: {', '.join(unknown)}.")
+    for name, kind in allowed.items():
+        if name in body and not isinstance(body[name], kind):
+            raise BadRequest(f"{name} must be a {kind.__name__.replace('str', 'string')}.")
+    return body
+
+
+class _FixHandler(BaseHandler):
+    def plans(self) -> PlanStore:
+        store = self.settings.get("sm_studio_setup_plans")
+        if store is None:
+            store = self.settings["sm_studio_setup_plans"] = PlanStore()
+        return store
+
+    async def run(self, work: Any) -> None:
+        try:
+            result = await tornado.ioloop.IOLoop.current().run_in_executor(None, work)
+        except SetupError as exc:
+            self.write_setup_error(exc)
+            return
+        self.write_json(result)
+
+
+class FixPlanHandler(_FixHandler):
+    @tornado.web.authenticated
+    async def post(self) -> None:
+        try:
+            options = check_options_from_json(_body(self))
+        except SetupError as exc:
+            self.write_setup_error(exc)
+            return
+
+        def work() -> dict[str, Any]:
+            plan = self.service().fix_plan(options)
+            self.plans().add(plan)
+            return plan.to_json()
+
+        await self.run(work)
+
+
+class FixApplyHandler(_FixHandler):
+    @tornado.web.authenticated
+    async def post(self) -> None:
+        try:
+            body = _object(_body(self), {"plan_id": str})
+            if "plan_id" not in body:
+                raise BadRequest("plan_id is required: the id of a plan from fix/plan.")
+            plan = self.plans().get(body["plan_id"])
+        except SetupError as exc:
+            self.write_setup_error(exc)
+            return
+        await self.run(lambda: self.service().fix_apply(plan).to_json())
+
+
+class FixUndoHandler(_FixHandler):
+    @tornado.web.authenticated
+    async def post(self) -> None:
+        try:
+            body = _object(_body(self), {"backup_id": str, "force": bool})
+            if "backup_id" not in body:
+                raise BadRequest("backup_id is required (GET fix/backups lists them).")
+        except SetupError as exc:
+            self.write_setup_error(exc)
+            return
+        force = bool(body.get("force", False))
+        await self.run(lambda: self.service().fix_undo(body["backup_id"], force=force).to_json())
+
+
+class FixBackupsHandler(_FixHandler):
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        await self.run(lambda: [b.to_json() for b in self.service().list_backups()])
+
+
+_ROUTES: dict[str, type[BaseHandler]] = {
+    "context": ContextHandler,
+    "check": CheckHandler,
+    "fix/plan": FixPlanHandler,
+    "fix/apply": FixApplyHandler,
+    "fix/undo": FixUndoHandler,
+    "fix/backups": FixBackupsHandler,
+}
 
 
 def route_paths() -> list[str]:
@@ -113,4 +248,5 @@ def setup_routes(web_app: Any) -> None:
     handlers = [
         (url_path_join(base_url, NAMESPACE, path), handler) for path, handler in _ROUTES.items()
     ]
+    web_app.settings.setdefault("sm_studio_setup_plans", PlanStore())
     web_app.add_handlers(".*$", handlers)

@@ -1,0 +1,91 @@
+"""How a fix plan and its outcome read, as text (CLI, terminal IPython) and HTML (notebooks)."""
+
+from __future__ import annotations
+
+import html
+
+from .repair.handoff import FORMATS
+from .repair.plan import Plan
+from .service.fix import FixResult
+
+_FORMAT_TITLES = {
+    "json": "Policy JSON",
+    "cli": "AWS CLI",
+    "cloudformation": "CloudFormation",
+    "terraform": "Terraform",
+}
+
+
+def _summary(plan: Plan) -> list[str]:
+    lines: list[str] = []
+    if plan.trust_after is not None:
+        services = ", ".join(sorted({r.principal or "" for r in plan.trusted}))
+        lines.append(f"trust policy: let {services} assume the role; every statement stays")
+    if plan.policy_after is not None:
+        verb = "merge into" if plan.policy_before is not None else "create"
+        unverified = f", {len(plan.unverified)} unverified" if plan.unverified else ""
+        lines.append(
+            f"inline policy {plan.policy_name}: {verb}, granting {len(plan.granted)} "
+            f"permission{'s' if len(plan.granted) != 1 else ''}{unverified}"
+        )
+    return lines
+
+
+def render_plan_text(plan: Plan) -> str:
+    lines = [f"Fix plan {plan.id} for role {plan.role_name} (profile {plan.profile})"]
+    summary = _summary(plan)
+    if not summary:
+        lines.append("  nothing to change: the role already has what this fix could add")
+    lines.extend(f"  {line}" for line in summary)
+    for quota in plan.quotas:
+        mark = "QUOTA" if quota.blocking else "quota"
+        lines.append(f"{mark}: {quota.message}")
+    if plan.blocked:
+        lines.append("Not fixable here (the check will still show these):")
+        lines.extend(f"  - {item}" for item in plan.blocked)
+    lines.extend(f"note: {note}" for note in plan.notes)
+    diff = plan.diff()
+    if diff:
+        lines += ["", diff.rstrip("\n")]
+    return "\n".join(lines)
+
+
+def render_handoff_text(result: FixResult, formats: tuple[str, ...] = FORMATS) -> str:
+    parts = [result.message]
+    for fmt in formats:
+        text = (result.handoff or {}).get(fmt)
+        if text is not None:
+            parts += ["", f"==> {_FORMAT_TITLES[fmt]} ({fmt})", text.rstrip("\n")]
+    return "\n".join(parts)
+
+
+def render_plan_html(plan: Plan, result: FixResult | None = None) -> str:
+    summary = _summary(plan) or ["nothing to change: the role already has what this fix adds"]
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in summary)
+    quotas = "".join(f"<p><b>Quota:</b> {html.escape(q.message)}</p>" for q in plan.quotas)
+    blocked = ""
+    if plan.blocked:
+        blocked = (
+            "<p>Not fixable here:</p><ul>"
+            + "".join(f"<li>{html.escape(b)}</li>" for b in plan.blocked)
+            + "</ul>"
+        )
+    notes = "".join(f"<p>{html.escape(n)}</p>" for n in plan.notes)
+    diff = plan.diff()
+    diff_html = f"<pre>{html.escape(diff)}</pre>" if diff else ""
+    outcome = ""
+    if result is not None:
+        outcome = f"<p><b>{html.escape(result.message)}</b></p>"
+        for fmt in FORMATS:
+            text = (result.handoff or {}).get(fmt)
+            if text is not None:
+                outcome += (
+                    f"<details><summary>{_FORMAT_TITLES[fmt]}</summary>"
+                    f"<pre>{html.escape(text)}</pre></details>"
+                )
+    role = html.escape(plan.role_name)
+    return (
+        f"<p><b>Fix plan {html.escape(plan.id)}</b> for role <code>{role}</code> "
+        f"(profile {html.escape(plan.profile)})</p><ul>{items}</ul>"
+        f"{quotas}{blocked}{notes}{outcome}{diff_html}"
+    )
