@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -204,13 +205,11 @@ def _settle(
     seen: dict[str, str | None] = {}
     for attempt in range(1, attempts + 1):
         still = []
-        # The list is read too: the check finds inline policies through it, and IAM may show
-        # a new document before the list names it (or a deleted one after).
-        inline = [d for d in pending if d.kind == "inline"]
-        names = _listed(iam, role) if inline else set()
-        for document in pending:
-            text = _read(iam, role, document)
+        names, texts = _read_all(iam, role, pending)
+        for document, text in zip(pending, texts, strict=True):
             seen[document.name] = text
+            # The list is checked too: the check finds inline policies through it, and IAM
+            # may show a new document before the list names it (or a deleted one after).
             listed_right = document.kind == "trust" or (document.name in names) == (
                 document.after is not None
             )
@@ -225,9 +224,21 @@ def _settle(
     raise _NotSettled(pending)
 
 
+def _read_all(
+    iam: Any, role: str, documents: Sequence[Document]
+) -> tuple[set[str], list[str | None]]:
+    """The inline policy names and each document's text, read concurrently: one round trip
+    per read-back instead of one per document (botocore clients are thread-safe)."""
+    listing = any(d.kind == "inline" for d in documents)
+    with ThreadPoolExecutor(max_workers=len(documents) + 1, thread_name_prefix="fix") as pool:
+        names = pool.submit(_listed, iam, role) if listing else None
+        texts = [pool.submit(_read, iam, role, d) for d in documents]
+        return (names.result() if names else set()), [t.result() for t in texts]
+
+
 def _current(iam: Any, role: str, documents: Sequence[Document]) -> list[str | None]:
     try:
-        return [_read(iam, role, d) for d in documents]
+        return _read_all(iam, role, documents)[1]
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
         raise translate(exc, f"reading role {role}") from exc
 
