@@ -250,7 +250,9 @@ def _yaml(data: dict[str, Any]) -> str:
         Dumper=_NoAliasDumper,
         sort_keys=False,
         default_flow_style=False,
-        allow_unicode=True,
+        # ASCII with escapes: with allow_unicode PyYAML writes some characters (U+0085, found
+        # by the round-trip test) in plain style, where YAML reads them as line breaks.
+        allow_unicode=False,
         width=100,
     )
     return text
