@@ -10,7 +10,8 @@ Interface others code against (keep it):
         seed_info: SeedInfo | None         # account, region, role_arn, domain_id, ...
         def client_env(self) -> dict[str, str]
             # AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
-            # AWS_DEFAULT_REGION, AWS_REGION, SM_STUDIO_SETUP_METADATA (when seeded)
+            # AWS_DEFAULT_REGION, AWS_REGION, SM_STUDIO_SETUP_METADATA (when seeded),
+            # SM_STUDIO_SETUP_CONFIG_DIR (fix backups, in the emulator's folder)
         def admin_session(self) -> boto3.Session  # unrestricted credentials for tests/seeding
         def studio_session(self) -> boto3.Session # the seeded Studio role's session
 
@@ -62,6 +63,10 @@ from .seed import (
     install_aws_managed_policies,
     seed_demo,
 )
+
+# Where fix backups go (sm_studio_setup.service.backups.CONFIG_ENV); spelled here so the
+# emulator does not import the service layer.
+CONFIG_DIR_ENV = "SM_STUDIO_SETUP_CONFIG_DIR"
 
 SeedMode = Literal["demo", "none"]
 SEED_MODES: tuple[SeedMode, ...] = ("demo", "none")
@@ -341,6 +346,10 @@ class Emulator:
         env["AWS_REGION"] = REGION
         if info is not None:
             env[METADATA_ENV] = str(info.metadata_path)
+        if self.workdir is not None:
+            # Backups of the emulator's role belong with the emulator, not in the user's real
+            # config folder, where they would sit beside (and look like) real accounts' ones.
+            env[CONFIG_DIR_ENV] = str(self.workdir / "config")
         return env
 
     def admin_session(self) -> boto3.Session:

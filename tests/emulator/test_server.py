@@ -123,6 +123,9 @@ def test_without_seed_client_env_has_admin_credentials(emulator: Emulator) -> No
     assert env["AWS_SESSION_TOKEN"] == ""
     assert env["AWS_DEFAULT_REGION"] == env["AWS_REGION"] == "us-east-1"
     assert "SM_STUDIO_SETUP_METADATA" not in env
+    # Fix backups of the emulator's roles stay in its folder, never in the user's config.
+    assert emulator.workdir is not None
+    assert env["SM_STUDIO_SETUP_CONFIG_DIR"] == str(emulator.workdir / "config")
     assert emulator.seed_info is None
 
 
@@ -399,6 +402,7 @@ def test_emulator_command_prints_exports_then_serves_until_sigterm() -> None:
             "AWS_DEFAULT_REGION",
             "AWS_REGION",
             "SM_STUDIO_SETUP_METADATA",
+            "SM_STUDIO_SETUP_CONFIG_DIR",
         }
         assert env["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1:")
         session = boto3.Session(
