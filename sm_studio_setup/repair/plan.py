@@ -78,6 +78,9 @@ class RoleDocuments:
     trust_policy: dict[str, Any] | None  # None: could not be read
     inline: dict[str, dict[str, Any]] | None  # None: could not be read
     fingerprint: str
+    # When the list of inline policies cannot be read, our own may still be readable by name.
+    ours: dict[str, Any] | None = None
+    ours_known: bool = False
 
 
 @dataclass(frozen=True)
@@ -274,7 +277,7 @@ def _quota_problems(
     if policy_after is not None:
         others = sum(quota_size(doc) for n, doc in (inline or {}).items() if n != name)
         total = others + quota_size(policy_after)
-        if total >= MAX_INLINE_POLICY_CHARS:
+        if total > MAX_INLINE_POLICY_CHARS:
             problems.append(
                 QuotaProblem(
                     "inline-policies-size",
@@ -357,14 +360,20 @@ def make_plan(
             trusted = trust_needed if trust_after is not None else []
 
     policy_before: dict[str, Any] | None = None
-    if role.inline is None:
+    if role.inline is not None:
+        policy_before = role.inline.get(name)
+    elif role.ours_known:
+        policy_before = role.ours
         if to_grant:
             notes.append(
-                f"The role's inline policies could not be read: if {name} exists already, this "
-                "document replaces it, so an administrator should merge the two."
+                "The role's other inline policies could not be read, so IAM's 10,240-character "
+                "quota for all of them together could not be checked."
             )
-    else:
-        policy_before = role.inline.get(name)
+    elif to_grant:
+        notes.append(
+            f"The role's inline policies could not be read: if {name} exists already, this "
+            "document replaces it, so an administrator should merge the two."
+        )
 
     policy_after: dict[str, Any] | None = None
     quotas: list[QuotaProblem] = []

@@ -28,7 +28,14 @@ from ..aws.session import error_code, is_access_denied, raw_policy_client, trans
 from ..aws.snapshot import RoleSnapshot, clear_cache, parse_document, policy_text, read_role
 from ..errors import SetupError
 from ..repair.handoff import FORMATS, render
-from ..repair.plan import Assessed, Plan, RoleDocuments, document_text, make_plan
+from ..repair.plan import (
+    Assessed,
+    Plan,
+    RoleDocuments,
+    document_text,
+    make_plan,
+    policy_name,
+)
 from ..requirements.policy import judge
 from . import backups
 from .backups import Backup, Document
@@ -91,22 +98,43 @@ class FixResult:
 # ----------------------------------------------------------------------------- plan
 
 
-def role_documents(snapshot: RoleSnapshot) -> RoleDocuments:
+def role_documents(
+    snapshot: RoleSnapshot, ours: tuple[bool, str | None] = (False, None)
+) -> RoleDocuments:
+    known, text = ours
     return RoleDocuments(
         role_arn=snapshot.role_arn,
         trust_policy=snapshot.trust_policy,
         inline=snapshot.inline,
         fingerprint=snapshot.fingerprint,
+        ours=parse_document(text) if text is not None else None,
+        ours_known=known,
     )
 
 
-def plan_from(assessment: Assessment) -> Plan:
+def _read_ours(iam: Any, role: str, name: str) -> tuple[bool, str | None]:
+    """Our inline policy read by name: (known, text); text None when it does not exist.
+
+    Used when the role may not list its inline policies (ListRolePolicies denied) but may
+    still read one by name: enough to merge with it and to back it up.
+    """
+    try:
+        return True, _read(iam, role, Document("inline", name, None, None))
+    except botocore.exceptions.ClientError as exc:
+        if is_access_denied(exc):
+            return False, None
+        raise translate(exc, f"reading inline policy {name}") from exc
+    except botocore.exceptions.BotoCoreError as exc:
+        raise translate(exc, f"reading inline policy {name}") from exc
+
+
+def plan_from(assessment: Assessment, ours: tuple[bool, str | None] = (False, None)) -> Plan:
     assessed = [
         Assessed(req, finding.status, finding.evidence)
         for req, finding in zip(assessment.requirements, assessment.report.findings, strict=True)
     ]
     return make_plan(
-        role_documents(assessment.snapshot),
+        role_documents(assessment.snapshot, ours),
         assessment.report.profile,
         assessed,
         source_account=assessment.discovery.account,
@@ -115,7 +143,15 @@ def plan_from(assessment: Assessment) -> Plan:
 
 def plan(session: boto3.Session, options: CheckOptions) -> Plan:
     """The plan for the role as it is now (never from the check's cache)."""
-    return plan_from(assess(session, replace(options, refresh=True)))
+    assessment = assess(session, replace(options, refresh=True))
+    ours: tuple[bool, str | None] = (False, None)
+    if assessment.snapshot.inline_text is None:
+        ours = _read_ours(
+            raw_policy_client(session),
+            _role_name(assessment.snapshot.role_arn),
+            policy_name(options.profile),
+        )
+    return plan_from(assessment, ours)
 
 
 def handoff(plan: Plan) -> dict[str, str]:
@@ -181,10 +217,17 @@ def _read(iam: Any, role: str, document: Document) -> str | None:
     return policy_text(found["PolicyDocument"])
 
 
-def _listed(iam: Any, role: str) -> set[str]:
+def _listed(iam: Any, role: str) -> set[str] | None:
+    """The role's inline policy names; None when the role may not list them (then the
+    documents read by name are all there is to verify)."""
     names: set[str] = set()
-    for page in iam.get_paginator("list_role_policies").paginate(RoleName=role):
-        names.update(page.get("PolicyNames", []))
+    try:
+        for page in iam.get_paginator("list_role_policies").paginate(RoleName=role):
+            names.update(page.get("PolicyNames", []))
+    except botocore.exceptions.ClientError as exc:
+        if is_access_denied(exc):
+            return None
+        raise
     return names
 
 
@@ -210,8 +253,10 @@ def _settle(
             seen[document.name] = text
             # The list is checked too: the check finds inline policies through it, and IAM
             # may show a new document before the list names it (or a deleted one after).
-            listed_right = document.kind == "trust" or (document.name in names) == (
-                document.after is not None
+            listed_right = (
+                document.kind == "trust"
+                or names is None
+                or (document.name in names) == (document.after is not None)
             )
             if not listed_right or not _same(text, document.after):
                 still.append(document)
@@ -226,14 +271,14 @@ def _settle(
 
 def _read_all(
     iam: Any, role: str, documents: Sequence[Document]
-) -> tuple[set[str], list[str | None]]:
+) -> tuple[set[str] | None, list[str | None]]:
     """The inline policy names and each document's text, read concurrently: one round trip
     per read-back instead of one per document (botocore clients are thread-safe)."""
     listing = any(d.kind == "inline" for d in documents)
     with ThreadPoolExecutor(max_workers=len(documents) + 1, thread_name_prefix="fix") as pool:
         names = pool.submit(_listed, iam, role) if listing else None
         texts = [pool.submit(_read, iam, role, d) for d in documents]
-        return (names.result() if names else set()), [t.result() for t in texts]
+        return (names.result() if names else None), [t.result() for t in texts]
 
 
 def _current(iam: Any, role: str, documents: Sequence[Document]) -> list[str | None]:
@@ -402,6 +447,15 @@ def _handoff_result(plan: Plan, sentence: str, denied_action: str | None) -> Fix
     )
 
 
+def _changed(plan: Plan, snapshot: RoleSnapshot) -> RoleChangedError:
+    return RoleChangedError(
+        f"Role {plan.role_name} changed since the plan was made (someone else edited it); "
+        "nothing was written.",
+        "Run the fix again to plan from the role as it is now.",
+        details={"plan_fingerprint": plan.fingerprint, "role_fingerprint": snapshot.fingerprint},
+    )
+
+
 def apply(session: boto3.Session, plan: Plan, *, settle: Settle | None = None) -> FixResult:
     settle = settle or Settle()
     if plan.empty:
@@ -420,28 +474,25 @@ def apply(session: boto3.Session, plan: Plan, *, settle: Settle | None = None) -
             "unchanged", "This plan is already applied: nothing was written.", plan_id=plan.id
         )
     if snapshot.fingerprint != plan.fingerprint:
-        raise RoleChangedError(
-            f"Role {plan.role_name} changed since the plan was made (someone else edited it); "
-            "nothing was written.",
-            "Run the fix again to plan from the role as it is now.",
-            details={
-                "plan_fingerprint": plan.fingerprint,
-                "role_fingerprint": snapshot.fingerprint,
-            },
-        )
+        raise _changed(plan, snapshot)
 
+    iam = raw_policy_client(session)
     documents: list[Document] = []
     if plan.policy_after is not None:
-        before = (
-            None if snapshot.inline_text is None else snapshot.inline_text.get(plan.policy_name)
-        )
-        if snapshot.inline_text is None:
-            return _handoff_result(
-                plan,
-                "The role's inline policies cannot be read, so they cannot be backed up before "
-                "writing: nothing was changed; give an administrator the change below.",
-                None,
-            )
+        if snapshot.inline_text is not None:
+            before = snapshot.inline_text.get(plan.policy_name)
+        else:
+            known, before = _read_ours(iam, plan.role_name, plan.policy_name)
+            if not known:
+                return _handoff_result(
+                    plan,
+                    f"The role may not read its own inline policy {plan.policy_name} "
+                    "(iam:GetRolePolicy was denied), so it cannot be backed up before writing: "
+                    "nothing was changed; give an administrator the change below.",
+                    "iam:GetRolePolicy",
+                )
+            if (parse_document(before) if before is not None else None) != plan.policy_before:
+                raise _changed(plan, snapshot)
         documents.append(
             Document("inline", plan.policy_name, before, document_text(plan.policy_after))
         )
@@ -462,7 +513,6 @@ def apply(session: boto3.Session, plan: Plan, *, settle: Settle | None = None) -
         extra={"profile": plan.profile},
     )
     backups.save(backup)
-    iam = raw_policy_client(session)
     try:
         outcome = _transact(iam, plan.role_name, backup, settle, _recheck(plan, snapshot))
     except _WriteFailed as exc:

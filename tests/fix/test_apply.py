@@ -506,3 +506,43 @@ def test_backups_are_kept_in_the_config_folder(service: Service, tmp_path: Path)
     assert path.parent == tmp_path / "config" / "backups"
     assert os.path.exists(path)
     assert [b.id for b in service.list_backups()] == [result.backup_id]
+
+
+def test_a_role_that_may_not_list_its_policies_still_merges_and_backs_up_ours(
+    emu: Emulator, service: Service
+) -> None:
+    earlier = service.fix_apply(service.fix_plan(CheckOptions(repository="model-a")), settle=FAST)
+    assert earlier.status == "applied"
+    deny_own_writes(emu, "iam:ListRolePolicies")
+
+    plan = service.fix_plan(CheckOptions(repository="model-b"))
+
+    # Our policy was read by name: merged with, not replaced.
+    assert plan.policy_before is not None
+    assert any("quota" in note for note in plan.notes)
+    result = service.fix_apply(plan, settle=FAST)
+    assert result.status == "applied", result.message
+    assert result.backup_id is not None
+    (saved,) = backups.load(result.backup_id).documents
+    assert saved.name == OURS and saved.before is not None
+    assert json.loads(saved.before) == plan.policy_before
+
+
+@pytest.mark.parametrize("operation", ["iam:UpdateAssumeRolePolicy", "iam:DeleteRolePolicy"])
+def test_a_failed_undo_leaves_the_role_as_the_fix_left_it(
+    emu: Emulator, service: Service, operation: str
+) -> None:
+    result = service.fix_apply(service.fix_plan(), settle=FAST)
+    assert result.backup_id is not None
+    fixed = role_state(emu)
+    # The undo deletes our policy, then writes the trust policy back; a fault at either write
+    # leaves the role as the fix left it (after the first, the delete is restored).
+    emu.faults.throttle(operation, 1, code="ServiceFailure")
+
+    with pytest.raises(FixFailedError) as failed:
+        service.fix_undo(result.backup_id, settle=FAST)
+
+    assert role_state(emu) == fixed
+    assert operation in str(failed.value)
+    assert backups.load(result.backup_id).outcome == "applied"  # still undoable
+    assert service.fix_undo(result.backup_id, settle=FAST).status == "applied"
