@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -71,3 +71,163 @@ def test_in_a_notebook_the_report_is_an_html_table(
     assert "<table>" in text and "<th>how known</th>" in text
     assert "<code>codebuild:CreateProject</code>" in text
     assert "class='sm-setup-missing'" in text
+
+
+# ----------------------------------------------------------------------------- fix
+# The fix writes to the role, so these tests use emulators of their own, never the shared demo.
+
+
+def _point_at(emulator: EmulatorProcess, monkeypatch: pytest.MonkeyPatch, config: Any) -> None:
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("AWS_"):
+            monkeypatch.delenv(name)
+    for name, value in emulator.env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("SM_STUDIO_SETUP_DEMO", "1")
+    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+    monkeypatch.setenv("SM_STUDIO_SETUP_CONFIG_DIR", str(config))
+
+
+@pytest.fixture(scope="module")
+def fix_self_service(start_emulator: Callable[..., EmulatorProcess]) -> Iterator[EmulatorProcess]:
+    emulator = start_emulator("self-service")
+    yield emulator
+    emulator.stop()  # with this module, not at the end of the session
+
+
+@pytest.fixture(scope="module")
+def fix_managed(start_emulator: Callable[..., EmulatorProcess]) -> Iterator[EmulatorProcess]:
+    emulator = start_emulator("managed")
+    yield emulator
+    emulator.stop()  # with this module, not at the end of the session
+
+
+@pytest.fixture
+def self_service_env(
+    fix_self_service: EmulatorProcess, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> EmulatorProcess:
+    _point_at(fix_self_service, monkeypatch, tmp_path)
+    return fix_self_service
+
+
+@pytest.fixture
+def managed_env(
+    fix_managed: EmulatorProcess, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> EmulatorProcess:
+    _point_at(fix_managed, monkeypatch, tmp_path)
+    return fix_managed
+
+
+def _role_state(emulator: EmulatorProcess) -> Any:
+    from ..test_cli_fix import role_state
+
+    return role_state(emulator)
+
+
+def test_fix_prints_the_plan_in_a_terminal(
+    shell: Any, self_service_env: EmulatorProcess, capsys: pytest.CaptureFixture[str]
+) -> None:
+    original = _role_state(self_service_env)
+    assert shell.run_line_magic("sm_setup", "fix") is None
+    out = capsys.readouterr().out
+    assert out.startswith("Fix plan ")
+    assert "AmazonSageMaker-ExecutionRole-20261122T000000" in out.splitlines()[0]
+    assert "+++ trust policy (after)" in out
+    assert "+++ sm-studio-setup-image-build (after)" in out
+    assert "codebuild:CreateProject" in out
+    assert _role_state(self_service_env) == original
+
+
+def test_fix_json_returns_the_plan(shell: Any, self_service_env: EmulatorProcess) -> None:
+    body = shell.run_line_magic("sm_setup", "fix --json")
+    assert body["result"] is None
+    assert body["plan"]["applicable"] is True
+    assert body["plan"]["policy_name"] == "sm-studio-setup-image-build"
+
+
+def test_in_a_notebook_the_fix_is_html_with_the_diff_and_the_plan_id(
+    self_service_env: EmulatorProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import re
+
+    import IPython.display
+
+    from sm_studio_setup import magic
+
+    class ZMQInteractiveShell:  # what ipykernel's shell is called
+        pass
+
+    shown: list[Any] = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj: shown.append(obj))
+    assert magic.sm_setup("fix", ZMQInteractiveShell()) is None
+    (html,) = shown
+    text = html.data
+    found = re.match(r"<p><b>Fix plan ([0-9a-f]+)</b>", text)
+    assert found, text[:200]
+    assert "<pre>" in text and "+++ trust policy (after)" in text
+    # The diff is escaped, so a document's quotes cannot open HTML.
+    assert "&quot;codebuild.amazonaws.com&quot;" in text
+    assert '"codebuild.amazonaws.com"' not in text
+
+
+def test_fix_apply_in_the_managed_scenario_hands_off(
+    shell: Any, managed_env: EmulatorProcess, capsys: pytest.CaptureFixture[str]
+) -> None:
+    original = _role_state(managed_env)
+    assert shell.run_line_magic("sm_setup", "fix --apply") is None
+    out = capsys.readouterr().out
+    assert out.startswith("Fix plan ")
+    assert "give an administrator the change below" in out
+    for header in ("Policy JSON", "AWS CLI", "CloudFormation", "Terraform"):
+        assert f"==> {header} (" in out
+    assert _role_state(managed_env) == original
+
+    result = shell.run_line_magic("sm_setup", "fix --apply --json")
+    assert result["result"]["status"] == "handoff"
+    assert set(result["result"]["handoff"]) == {"json", "cli", "cloudformation", "terraform"}
+
+
+def test_fix_apply_hand_off_in_a_notebook(
+    managed_env: EmulatorProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import IPython.display
+
+    from sm_studio_setup import magic
+
+    class ZMQInteractiveShell:
+        pass
+
+    shown: list[Any] = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj: shown.append(obj))
+    assert magic.sm_setup("fix --apply", ZMQInteractiveShell()) is None
+    (html,) = shown
+    assert "administrator" in html.data
+    assert html.data.count("<details>") == 4
+    assert "<summary>Terraform</summary>" in html.data
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("fix --format nope", "invalid choice: 'nope'"),
+        ("fix --colour red", "unrecognized arguments: --colour red"),
+        ("fix --help", "--list-backups"),
+    ],
+)
+def test_bad_fix_lines_are_usage_errors(shell: Any, line: str, expected: str) -> None:
+    with pytest.raises(UsageError) as err:
+        shell.run_line_magic("sm_setup", line)
+    assert "%sm_setup" in str(err.value)
+    assert expected in str(err.value)
+
+
+def test_fix_undo_of_an_unknown_backup_is_one_sentence(
+    shell: Any, self_service_env: EmulatorProcess, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert shell.run_line_magic("sm_setup", "fix --undo not-an-id") is None
+    out = capsys.readouterr().out
+    assert out.startswith("error: 'not-an-id' is not a backup id")
+    assert "Traceback" not in out
