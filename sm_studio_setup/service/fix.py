@@ -381,6 +381,13 @@ def _transact(
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
         what = f"reading the role back to verify it failed ({_cause(exc)})"
         raise _failed(backup, what, _restore(iam, role, written, settle)) from exc
+    except BaseException as exc:
+        # Interrupted (Ctrl-C in the CLI) or an error of ours: never leave half a change.
+        if written:
+            problem = _restore(iam, role, written, settle)
+            ended: backups.Outcome = "rolled-back" if problem is None else "restore-failed"
+            backups.save(replace(backup, outcome=ended, detail=f"interrupted: {exc!r}"))
+        raise
     return _Outcome(reads, seen)
 
 

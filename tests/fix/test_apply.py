@@ -4,6 +4,7 @@ edit stops it; a denied write hands the change off; undo restores exactly."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shlex
@@ -546,3 +547,44 @@ def test_a_failed_undo_leaves_the_role_as_the_fix_left_it(
     assert operation in str(failed.value)
     assert backups.load(result.backup_id).outcome == "applied"  # still undoable
     assert service.fix_undo(result.backup_id, settle=FAST).status == "applied"
+
+
+def test_what_was_written_is_rejudged_and_a_document_that_does_not_grant_is_undone(
+    emu: Emulator, service: Service
+) -> None:
+    before = role_state(emu)
+    plan = service.fix_plan()
+    assert plan.policy_after is not None
+    # The same plan, but its policy lost the PassRole statement on the way to IAM.
+    crippled = {
+        **plan.policy_after,
+        "Statement": [s for s in plan.policy_after["Statement"] if s["Action"] != "iam:PassRole"],
+    }
+
+    with pytest.raises(FixFailedError, match="re-check") as failed:
+        service.fix_apply(dataclasses.replace(plan, policy_after=crippled), settle=FAST)
+
+    assert "iam:PassRole" in str(failed.value)
+    assert role_state(emu) == before
+
+
+def test_an_interrupted_apply_restores_what_it_wrote(
+    emu: Emulator, service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = role_state(emu)
+    plan = service.fix_plan()
+
+    pressed: list[float] = []
+
+    def interrupt(seconds: float) -> None:
+        if not pressed:  # Ctrl-C once; the restore's own waits go on
+            pressed.append(seconds)
+            raise KeyboardInterrupt
+
+    emu.faults.stale_reads(1)  # the read-back waits once: that is where Ctrl-C lands
+    with pytest.raises(KeyboardInterrupt):
+        service.fix_apply(plan, settle=dataclasses.replace(FAST, sleep=interrupt))
+
+    assert pressed
+    assert role_state(emu) == before
+    assert backups.list_backups()[0].outcome == "rolled-back"
