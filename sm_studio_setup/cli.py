@@ -138,6 +138,8 @@ def _cmd_fix(args: argparse.Namespace) -> int:
             print("\n" + render_handoff_text(result, formats))
         elif result is not None:
             print("\n" + result.message)
+            if result.backup is not None:
+                print(f"Backup of the previous documents: {result.backup['path']}")
     return EXIT_HANDOFF if result is not None and result.status == "handoff" else EXIT_OK
 
 

@@ -82,6 +82,9 @@ class FixResult:
     reads_to_settle: int = 0
     handoff: dict[str, str] | None = None
     denied_action: str | None = None
+    # The backup itself (its file's path and the documents' exact text before and after), so
+    # the caller holds a copy even if the file is lost.
+    backup: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -92,6 +95,7 @@ class FixResult:
             "reads_to_settle": self.reads_to_settle,
             "handoff": self.handoff,
             "denied_action": self.denied_action,
+            "backup": self.backup,
         }
 
 
@@ -328,14 +332,22 @@ def _failed(
         return FixFailedError(
             f"{what}; {restored_what} was restored and verified, so the role is as it was.",
             "Run the fix again once the cause is gone.",
-            details={"backup_id": backup.id, "restored": True},
+            details={
+                "backup_id": backup.id,
+                "restored": True,
+                "path": str(backups.path_of(backup.id)),
+            },
         )
     backups.save(replace(backup, outcome="restore-failed", detail=f"{what}; {problem}"))
     return FixFailedError(
         f"{what}, and restoring the role failed too: {problem}.",
         f"The previous documents are in backup {backup.id} "
         f"({backups.path_of(backup.id)}): run `sm-studio-setup fix --undo {backup.id}`.",
-        details={"backup_id": backup.id, "restored": False},
+        details={
+            "backup_id": backup.id,
+            "restored": False,
+            "path": str(backups.path_of(backup.id)),
+        },
     )
 
 
@@ -547,7 +559,8 @@ def apply(session: boto3.Session, plan: Plan, *, settle: Settle | None = None) -
         )
     finally:
         clear_cache()
-    backups.save(replace(backup, outcome="applied"))
+    backup = replace(backup, outcome="applied")
+    backups.save(backup)
     return FixResult(
         "applied",
         f"Changed {' and '.join(d.label for d in documents)} of {plan.role_name}; verified "
@@ -556,6 +569,7 @@ def apply(session: boto3.Session, plan: Plan, *, settle: Settle | None = None) -
         plan_id=plan.id,
         backup_id=backup.id,
         reads_to_settle=outcome.reads,
+        backup=backup.to_json(),
     )
 
 
@@ -619,7 +633,8 @@ def undo(
         ) from exc
     finally:
         clear_cache()
-    backups.save(replace(backup, outcome="applied"))
+    backup = replace(backup, outcome="applied")
+    backups.save(backup)
     backups.save(replace(original, outcome="undone"))
     return FixResult(
         "applied",
@@ -627,4 +642,5 @@ def undo(
         f"{backup_id}; verified after {outcome.reads} read{'s' if outcome.reads != 1 else ''}.",
         backup_id=backup.id,
         reads_to_settle=outcome.reads,
+        backup=backup.to_json(),
     )

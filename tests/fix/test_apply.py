@@ -32,6 +32,8 @@ from sm_studio_setup.service.fix import (
     Settle,
 )
 
+from ..openapi import validate
+
 OURS = "sm-studio-setup-image-build"
 FAST = Settle(attempts=4, first_delay=0.001, max_delay=0.01)
 WRITES = ("iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy", "iam:DeleteRolePolicy")
@@ -174,7 +176,12 @@ def test_a_failed_write_leaves_the_role_byte_identical(
         assert backups.list_backups() == []
     else:
         assert "restored and verified" in message
-        assert failed.value.details == {"backup_id": backups.list_backups()[0].id, "restored": True}
+        saved = backups.list_backups()[0]
+        assert failed.value.details == {
+            "backup_id": saved.id,
+            "restored": True,
+            "path": str(backups.path_of(saved.id)),
+        }
         assert backups.list_backups()[0].outcome == "rolled-back"
 
 
@@ -588,3 +595,13 @@ def test_an_interrupted_apply_restores_what_it_wrote(
     assert pressed
     assert role_state(emu) == before
     assert backups.list_backups()[0].outcome == "rolled-back"
+
+
+def test_the_response_carries_the_backup_too(service: Service) -> None:
+    result = service.fix_apply(service.fix_plan(), settle=FAST)
+    assert result.backup is not None and result.backup_id is not None
+    assert result.backup == backups.load(result.backup_id).to_json()
+    validate(result.to_json(), "FixResult")
+    trust = next(d for d in result.backup["documents"] if d["kind"] == "trust")
+    assert "sagemaker.amazonaws.com" in trust["before"]
+    assert "codebuild.amazonaws.com" not in trust["before"]
