@@ -19,6 +19,9 @@ class Change:
     trust_policy: dict[str, Any] | None = None
     # Inline policy name -> its complete new document (ours only: sm-studio-setup-<profile>).
     policies: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # What whoever applies it must know first, e.g. that a document could not be merged with
+    # the one it replaces; every format carries them ahead of the documents.
+    warnings: tuple[str, ...] = ()
 
     @property
     def empty(self) -> bool:

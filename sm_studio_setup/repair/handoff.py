@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import textwrap
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -40,14 +41,24 @@ def render_json(change: Change) -> str:
 
     ``trust_policy`` is null when the trust policy stays as it is.
     """
-    data = {
+    data: dict[str, Any] = {
         "role_name": change.role_name,
         "role_arn": change.role_arn,
         "trust_policy": change.trust_policy,
         "inline_policies": change.policies,
     }
+    if change.warnings:
+        data["warnings"] = list(change.warnings)
     # Unicode kept readable: this is a file for people and JSON parsers, not for a shell.
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def _warnings(change: Change) -> str:
+    # First, as comments: whoever pastes the text reads them before the documents.
+    lines: list[str] = []
+    for warning in change.warnings:
+        lines += textwrap.wrap(f"WARNING: {warning}", width=96, subsequent_indent="  ")
+    return _comments(*lines) + ("\n" if lines else "")
 
 
 def render_cli(change: Change) -> str:
@@ -58,6 +69,10 @@ def render_cli(change: Change) -> str:
     Deliberately no ``set -e``: pasted into an interactive shell it would close the terminal on
     the first error, and the admin would not see the message.
     """
+    return _warnings(change) + _render_cli(change)
+
+
+def _render_cli(change: Change) -> str:
     if change.empty:
         return f"# {_TOOL}: role {change.role_name} already has what it needs; nothing to change.\n"
     lines = [
@@ -106,6 +121,10 @@ def render_cloudformation(change: Change) -> str:
     resources does not deploy), only the commented fragment. An empty change is a comment only.
     ``yaml.safe_load_all`` on the text yields the template (if any), then the fragment (if any).
     """
+    return _warnings(change) + _render_cloudformation(change)
+
+
+def _render_cloudformation(change: Change) -> str:
     if change.empty:
         return f"# {_TOOL}: role {change.role_name} already has what it needs; nothing to change.\n"
     parts: list[str] = []
@@ -167,6 +186,10 @@ def render_terraform(change: Change) -> str:
     so they are escaped as ``$${`` and ``%%{`` (IAM policy variables such as
     ``${aws:username}`` are legal in policies).
     """
+    return _warnings(change) + _render_terraform(change)
+
+
+def _render_terraform(change: Change) -> str:
     if change.empty:
         return f"# {_TOOL}: role {change.role_name} already has what it needs; nothing to change.\n"
     blocks = [

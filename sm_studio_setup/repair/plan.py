@@ -109,6 +109,8 @@ class Plan:
     blocked: tuple[str, ...]  # gaps this fix cannot close, one sentence each
     quotas: tuple[QuotaProblem, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # Our policy could not be read, so policy_after was not merged with one that may exist.
+    policy_unread: bool = False
 
     @property
     def role_name(self) -> str:
@@ -121,6 +123,15 @@ class Plan:
             role_name=self.role_name,
             trust_policy=self.trust_after,
             policies={self.policy_name: self.policy_after} if self.policy_after else {},
+            warnings=(
+                (
+                    f"The role's inline policy {self.policy_name} could not be read, so this "
+                    "document was not merged with it: if the role has it already, merge the "
+                    "two before applying, or its earlier grants are lost.",
+                )
+                if self.policy_unread and self.policy_after
+                else ()
+            ),
         )
 
     @property
@@ -411,4 +422,5 @@ def make_plan(
         blocked=tuple(blocked),
         quotas=tuple(quotas),
         notes=tuple(notes),
+        policy_unread=role.inline is None and not role.ours_known,
     )

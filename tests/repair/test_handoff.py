@@ -7,6 +7,7 @@ python-hcl2 for Terraform) and compares documents, rather than looking for subst
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import shlex
@@ -477,3 +478,29 @@ def test_every_format_round_trips_any_change(change: Change) -> None:
         trust, policies = READERS[fmt](text, change)
         assert trust == change.trust_policy, fmt
         assert policies == change.policies, fmt
+
+
+WARNED = dataclasses.replace(
+    FULL,
+    warnings=(
+        "The role's inline policy sm-studio-setup-image-build could not be read, so this "
+        "document was not merged with it: merge the two before applying.",
+    ),
+)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_warnings_come_first_and_every_format_still_parses(fmt: str) -> None:
+    text = render(WARNED, fmt)
+    trust, policies = READERS[fmt](text, WARNED)
+    assert (trust, policies) == (WARNED.trust_policy, WARNED.policies)
+    if fmt == "json":
+        assert json.loads(text)["warnings"] == list(WARNED.warnings)
+    else:
+        assert text.startswith("# WARNING: The role's inline policy")
+        assert "merge the two before applying" in " ".join(
+            line.lstrip("# ") for line in text.splitlines()[:4]
+        )
+    if fmt == "cloudformation":
+        template_text = text.split("\n---\n")[0]
+        assert list(lint(template_text, config=ManualArgs(regions=["us-east-1"]))) == []
