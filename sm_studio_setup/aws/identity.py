@@ -76,3 +76,9 @@ def whoami(session: boto3.Session, *, demo: bool = False) -> Identity:
         in_studio=meta is not None,
         demo=demo,
     )
+
+
+def caller_account(session: boto3.Session) -> str:
+    """The account the credentials belong to (one STS call)."""
+    with translating("asking STS who the caller is"):
+        return str(client(session, "sts").get_caller_identity()["Account"])

@@ -73,8 +73,9 @@ class RoleSnapshot:
         state = {
             "trust": self.trust_text,
             "inline": self.inline_text,
-            "managed": sorted(self.managed) if self.managed is not None else None,
-            "boundary": self.boundary_arn,
+            # The documents, not only the ARNs: a new default version changes what they grant.
+            "managed": self.managed,
+            "boundary": [self.boundary_arn, self.boundary],
             "denied": list(self.denied_reads),
         }
         canonical = json.dumps(state, sort_keys=True, separators=(",", ":"))

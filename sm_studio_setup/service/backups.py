@@ -116,7 +116,7 @@ def save(backup: Backup) -> Path:
         if tmp:
             Path(tmp).unlink(missing_ok=True)
         raise SetupError(
-            f"Cannot save the backup in {folder}: {exc.strerror}. Nothing was changed.",
+            f"Cannot save the backup in {folder}: {exc.strerror}.",
             f"Make the folder writable, or set {CONFIG_ENV} to one that is.",
         ) from exc
     return target
@@ -127,7 +127,7 @@ def discard(backup_id: str) -> None:
 
 
 def load(backup_id: str) -> Backup:
-    if not _ID.match(backup_id):
+    if not _ID.fullmatch(backup_id):
         raise BackupNotFoundError(
             f"'{backup_id}' is not a backup id (they look like 20261122T101500Z-3fa2c1).",
             "`sm-studio-setup fix --list-backups` shows them.",

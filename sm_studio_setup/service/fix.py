@@ -14,6 +14,7 @@ and the same change is handed off in the four formats an administrator pastes.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +25,7 @@ from typing import Any, Literal
 import boto3
 import botocore.exceptions
 
+from ..aws.identity import caller_account as whoami_account
 from ..aws.session import error_code, is_access_denied, raw_policy_client, translate
 from ..aws.snapshot import RoleSnapshot, clear_cache, parse_document, policy_text, read_role
 from ..errors import SetupError
@@ -178,6 +180,25 @@ class _WriteFailed(Exception):
         self.action = action
         self.cause = cause
 
+    @property
+    def refused(self) -> bool:
+        """Whether IAM certainly did not apply the write. A timeout, a lost connection or a
+        server-side failure may come after IAM stored the document: then it is restored like
+        a write that succeeded (writing the previous document again is harmless)."""
+        if not isinstance(self.cause, botocore.exceptions.ClientError):
+            return False
+        status = int(self.cause.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+        return error_code(self.cause) not in _UNCERTAIN_CODES and 400 <= status < 500
+
+
+_UNCERTAIN_CODES = {
+    "ServiceFailure",
+    "InternalFailure",
+    "InternalError",
+    "ServiceUnavailable",
+    "RequestTimeout",
+}
+
 
 def _role_name(role_arn: str) -> str:
     return role_arn.rsplit("/", 1)[-1]
@@ -324,13 +345,23 @@ def _cause(exc: BaseException) -> str:
     return str(exc)
 
 
+def _try_save(backup: Backup) -> str:
+    """Update a backup's file after writes began; a failure to do so must not hide what
+    happened to the role, so it becomes a sentence appended to the message."""
+    try:
+        backups.save(backup)
+    except SetupError as exc:
+        return f" (The backup file could not be updated: {exc.message})"
+    return ""
+
+
 def _failed(
     backup: Backup, what: str, problem: str | None, *, restored_what: str = "what was there"
 ) -> FixFailedError:
     if problem is None:
-        backups.save(replace(backup, outcome="rolled-back", detail=what))
+        note = _try_save(replace(backup, outcome="rolled-back", detail=what))
         return FixFailedError(
-            f"{what}; {restored_what} was restored and verified, so the role is as it was.",
+            f"{what}; {restored_what} was restored and verified, so the role is as it was." + note,
             "Run the fix again once the cause is gone.",
             details={
                 "backup_id": backup.id,
@@ -338,9 +369,9 @@ def _failed(
                 "path": str(backups.path_of(backup.id)),
             },
         )
-    backups.save(replace(backup, outcome="restore-failed", detail=f"{what}; {problem}"))
+    note = _try_save(replace(backup, outcome="restore-failed", detail=f"{what}; {problem}"))
     return FixFailedError(
-        f"{what}, and restoring the role failed too: {problem}.",
+        f"{what}, and restoring the role failed too: {problem}." + note,
         f"The previous documents are in backup {backup.id} "
         f"({backups.path_of(backup.id)}): run `sm-studio-setup fix --undo {backup.id}`.",
         details={
@@ -373,11 +404,13 @@ def _transact(
         if problem is not None:
             raise _Rejected(problem)
     except _WriteFailed as exc:
+        if not exc.refused:
+            written.append(exc.document)
         if not written:
             raise
         problem = _restore(iam, role, written, settle)
         if problem is None and is_access_denied(exc.cause):
-            backups.save(replace(backup, outcome="rolled-back", detail=f"{exc.action} denied"))
+            _try_save(replace(backup, outcome="rolled-back", detail=f"{exc.action} denied"))
             raise _DeniedRestored(exc, written) from exc
         what = f"{exc.action} on {exc.document.label} failed ({_cause(exc.cause)})"
         raise _failed(backup, what, problem) from exc
@@ -393,12 +426,15 @@ def _transact(
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
         what = f"reading the role back to verify it failed ({_cause(exc)})"
         raise _failed(backup, what, _restore(iam, role, written, settle)) from exc
+    except Exception as exc:  # an error of ours: never leave half a change, nor a traceback
+        what = f"an unexpected error stopped the fix ({exc!r})"
+        raise _failed(backup, what, _restore(iam, role, written, settle)) from exc
     except BaseException as exc:
-        # Interrupted (Ctrl-C in the CLI) or an error of ours: never leave half a change.
+        # Interrupted (Ctrl-C in the CLI): restore, then let the interruption go on.
         if written:
             problem = _restore(iam, role, written, settle)
             ended: backups.Outcome = "rolled-back" if problem is None else "restore-failed"
-            backups.save(replace(backup, outcome=ended, detail=f"interrupted: {exc!r}"))
+            _try_save(replace(backup, outcome=ended, detail=f"interrupted: {exc!r}"))
         raise
     return _Outcome(reads, seen)
 
@@ -419,11 +455,11 @@ class _DeniedRestored(Exception):
 # ----------------------------------------------------------------------------- apply
 
 
-def _applied_already(snapshot: RoleSnapshot, plan: Plan) -> bool:
+def _applied_already(snapshot: RoleSnapshot, ours: str | None, plan: Plan) -> bool:
     if plan.trust_after is not None and snapshot.trust_policy != plan.trust_after:
         return False
-    ours = (snapshot.inline or {}).get(plan.policy_name)
-    return plan.policy_after is None or ours == plan.policy_after
+    current = parse_document(ours) if ours is not None else None
+    return plan.policy_after is None or current == plan.policy_after
 
 
 def _recheck(plan: Plan, snapshot: RoleSnapshot) -> Callable[[dict[str, str | None]], str | None]:
@@ -475,6 +511,39 @@ def _changed(plan: Plan, snapshot: RoleSnapshot) -> RoleChangedError:
     )
 
 
+_role_locks: dict[str, threading.Lock] = {}
+_role_locks_guard = threading.Lock()
+
+
+def _role_lock(role_arn: str) -> threading.Lock:
+    """One apply or undo per role at a time in this process: two REST requests (two tabs, a
+    double click) would otherwise both pass the fingerprint check and the second write would
+    silently drop the first's change."""
+    with _role_locks_guard:
+        return _role_locks.setdefault(role_arn.lower(), threading.Lock())
+
+
+def _same_account(session: boto3.Session, role_arn: str) -> None:
+    """Writes name the role, not its account: refuse a role of another account, which would
+    otherwise be written in the caller's account under the same name."""
+    account = whoami_account(session)
+    role_account = role_arn.split(":")[4] if role_arn.count(":") >= 5 else ""
+    if role_account != account:
+        raise SetupError(
+            f"Role {role_arn} is in account {role_account or '(unknown)'}, but the credentials "
+            f"are for account {account}: nothing was changed.",
+            "Use credentials of the role's own account (AWS_PROFILE), or hand the change to "
+            "its administrator with --format.",
+        )
+
+
+def save_before_writing(backup: Backup) -> None:
+    try:
+        backups.save(backup)
+    except SetupError as exc:
+        raise SetupError(f"{exc.message} Nothing was changed.", exc.hint) from exc
+
+
 def apply(session: boto3.Session, plan: Plan, *, settle: Settle | None = None) -> FixResult:
     settle = settle or Settle()
     if plan.empty:
@@ -486,22 +555,23 @@ def apply(session: boto3.Session, plan: Plan, *, settle: Settle | None = None) -
     blocking = [q for q in plan.quotas if q.blocking]
     if blocking:
         raise QuotaExceededError(blocking[0].message, "Nothing was changed.")
+    _same_account(session, plan.role_arn)
+    with _role_lock(plan.role_arn):
+        try:
+            return _apply(session, plan, settle)
+        finally:
+            clear_cache()
 
+
+def _apply(session: boto3.Session, plan: Plan, settle: Settle) -> FixResult:
     snapshot = read_role(session, plan.role_arn, refresh=True)
-    if _applied_already(snapshot, plan):
-        return FixResult(
-            "unchanged", "This plan is already applied: nothing was written.", plan_id=plan.id
-        )
-    if snapshot.fingerprint != plan.fingerprint:
-        raise _changed(plan, snapshot)
-
     iam = raw_policy_client(session)
-    documents: list[Document] = []
+    ours: str | None = None
     if plan.policy_after is not None:
         if snapshot.inline_text is not None:
-            before = snapshot.inline_text.get(plan.policy_name)
+            ours = snapshot.inline_text.get(plan.policy_name)
         else:
-            known, before = _read_ours(iam, plan.role_name, plan.policy_name)
+            known, ours = _read_ours(iam, plan.role_name, plan.policy_name)
             if not known:
                 return _handoff_result(
                     plan,
@@ -510,10 +580,35 @@ def apply(session: boto3.Session, plan: Plan, *, settle: Settle | None = None) -
                     "nothing was changed; give an administrator the change below.",
                     "iam:GetRolePolicy",
                 )
-            if (parse_document(before) if before is not None else None) != plan.policy_before:
-                raise _changed(plan, snapshot)
+    if _applied_already(snapshot, ours, plan):
+        return FixResult(
+            "unchanged", "This plan is already applied: nothing was written.", plan_id=plan.id
+        )
+    if snapshot.fingerprint != plan.fingerprint:
+        raise _changed(plan, snapshot)
+    # The fingerprint cannot see our policy when the list is hidden: compare it directly.
+    ours_now = parse_document(ours) if ours is not None else None
+    if (
+        plan.policy_after is not None
+        and snapshot.inline_text is None
+        and (ours_now != plan.policy_before)
+    ):
+        raise _changed(plan, snapshot)
+    if plan.trust_after is not None and snapshot.trust_source != "get-role":
+        # The trust policy was read from ListRoles: a write to it could not be read back, so
+        # it could be neither verified nor restored with certainty.
+        return _handoff_result(
+            plan,
+            "The role may not read its own trust policy (iam:GetRole was denied), so a change "
+            "to it could not be verified: nothing was changed; give an administrator the change "
+            "below.",
+            "iam:GetRole",
+        )
+
+    documents: list[Document] = []
+    if plan.policy_after is not None:
         documents.append(
-            Document("inline", plan.policy_name, before, document_text(plan.policy_after))
+            Document("inline", plan.policy_name, ours, document_text(plan.policy_after))
         )
     if plan.trust_after is not None:
         if snapshot.trust_text is None:  # pragma: no cover - the plan needed the trust policy
@@ -531,11 +626,11 @@ def apply(session: boto3.Session, plan: Plan, *, settle: Settle | None = None) -
         plan_id=plan.id,
         extra={"profile": plan.profile},
     )
-    backups.save(backup)
+    save_before_writing(backup)
     try:
         outcome = _transact(iam, plan.role_name, backup, settle, _recheck(plan, snapshot))
     except _WriteFailed as exc:
-        backups.discard(backup.id)  # nothing was written: there is nothing to undo
+        backups.discard(backup.id)  # IAM refused the first write: there is nothing to undo
         if is_access_denied(exc.cause):
             return _handoff_result(
                 plan,
@@ -557,15 +652,13 @@ def apply(session: boto3.Session, plan: Plan, *, settle: Settle | None = None) -
             "changed; give an administrator the whole change below.",
             exc.failed.action,
         )
-    finally:
-        clear_cache()
     backup = replace(backup, outcome="applied")
-    backups.save(backup)
+    note = _try_save(backup)
     return FixResult(
         "applied",
         f"Changed {' and '.join(d.label for d in documents)} of {plan.role_name}; verified "
         f"after {outcome.reads} read{'s' if outcome.reads != 1 else ''}. Undo with "
-        f"`sm-studio-setup fix --undo {backup.id}`.",
+        f"`sm-studio-setup fix --undo {backup.id}`." + note,
         plan_id=plan.id,
         backup_id=backup.id,
         reads_to_settle=outcome.reads,
@@ -582,39 +675,49 @@ def undo(
     """Put back the documents a fix replaced, exactly as they were (the same bytes).
 
     Refuses when the role changed since the fix (an undo would lose that edit) unless
-    ``force``. The undo is itself backed up, so it can be undone.
+    ``force``. Documents already as the backup holds them are left alone, so an undo also
+    finishes a restore that failed half-way. The undo is itself backed up and can be undone.
     """
     settle = settle or Settle()
     original = backups.load(backup_id)
+    _same_account(session, original.role_arn)
+    with _role_lock(original.role_arn):
+        try:
+            return _undo(session, original, force, settle)
+        finally:
+            clear_cache()
+
+
+def _undo(session: boto3.Session, original: Backup, force: bool, settle: Settle) -> FixResult:
     role = _role_name(original.role_arn)
     iam = raw_policy_client(session)
     current = _current(iam, role, original.documents)
-    if all(_same(now, d.before) for now, d in zip(current, original.documents, strict=True)):
-        return FixResult("unchanged", f"{role} already has the documents backup {backup_id} holds.")
-    changed = [
-        d.label
+    pending = [
+        (now, d)
         for now, d in zip(current, original.documents, strict=True)
-        if not _same(now, d.after)
+        if not _same(now, d.before)
     ]
+    if not pending:
+        return FixResult(
+            "unchanged", f"{role} already has the documents backup {original.id} holds."
+        )
+    changed = [d.label for now, d in pending if not _same(now, d.after)]
     if changed and not force:
         raise RoleChangedError(
             f"{' and '.join(changed).capitalize()} of {role} changed since the fix; undoing "
             "would lose that change, so nothing was written.",
             "Review the role, then undo with --force to restore the backup anyway.",
         )
-    documents = tuple(
-        Document(d.kind, d.name, now, d.before)
-        for now, d in zip(current, original.documents, strict=True)
-    )
+    documents = tuple(Document(d.kind, d.name, now, d.before) for now, d in pending)
     backup = Backup(
         id=backups.new_id(),
         created=datetime.now(UTC).isoformat(timespec="seconds"),
         role_arn=original.role_arn,
         operation="undo",
         documents=documents,
-        undoes=backup_id,
+        undoes=original.id,
     )
-    backups.save(backup)
+    save_before_writing(backup)
     try:
         outcome = _transact(iam, role, backup, settle, lambda seen: None)
     except _WriteFailed as exc:
@@ -629,17 +732,15 @@ def undo(
             f"{exc.failed.action} on {exc.failed.document.label} was denied; what was written "
             "was restored, so nothing is changed.",
             "Ask an administrator to restore the backup's documents (the file named below).",
-            details={"backup_id": backup_id, "path": str(backups.path_of(backup_id))},
+            details={"backup_id": original.id, "path": str(backups.path_of(original.id))},
         ) from exc
-    finally:
-        clear_cache()
     backup = replace(backup, outcome="applied")
-    backups.save(backup)
-    backups.save(replace(original, outcome="undone"))
+    note = _try_save(backup) + _try_save(replace(original, outcome="undone"))
     return FixResult(
         "applied",
         f"Restored {' and '.join(d.label for d in documents)} of {role} from backup "
-        f"{backup_id}; verified after {outcome.reads} read{'s' if outcome.reads != 1 else ''}.",
+        f"{original.id}; verified after {outcome.reads} read"
+        f"{'s' if outcome.reads != 1 else ''}." + note,
         backup_id=backup.id,
         reads_to_settle=outcome.reads,
         backup=backup.to_json(),
