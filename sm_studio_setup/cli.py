@@ -343,6 +343,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         _print_error(exc, as_json)
         return EXIT_ERROR
     except KeyboardInterrupt:
+        # A fix restores what it wrote before the interruption goes on; its backup says so.
+        hint = " (fix --list-backups shows how the role was left)" if args.command == "fix" else ""
+        print(f"interrupted{hint}", file=sys.stderr)
         return 130
     except BrokenPipeError:
         # Output piped into `head` and closed early: not an error of ours.
