@@ -110,12 +110,18 @@ EXIT_HANDOFF = 1
 
 
 def _cmd_fix(args: argparse.Namespace) -> int:
-    from .fix_report import render_handoff_text, render_plan_text
+    from .fix_report import render_backups_text, render_fix_text
     from .repair.handoff import render
 
     service = Service(region=args.region)
     if args.list_backups:
-        return _list_backups(service, args.json)
+        found = service.list_backups()
+        print(
+            json.dumps([b.to_json() for b in found], indent=2)
+            if args.json
+            else render_backups_text(found)
+        )
+        return EXIT_OK
     if args.undo:
         undone = service.fix_undo(args.undo, force=args.force)
         print(json.dumps(undone.to_json(), indent=2) if args.json else undone.message)
@@ -130,31 +136,9 @@ def _cmd_fix(args: argparse.Namespace) -> int:
         body = {"plan": plan.to_json(), "result": result.to_json() if result else None}
         print(json.dumps(body, indent=2))
     else:
-        print(render_plan_text(plan))
-        if result is None and plan.applicable:
-            print("\nNothing was written. Run again with --apply to make this change.")
-        elif result is not None and result.status == "handoff":
-            formats = (args.format,) if args.format else FIX_FORMATS
-            print("\n" + render_handoff_text(result, formats))
-        elif result is not None:
-            print("\n" + result.message)
-            if result.backup is not None:
-                print(f"Backup of the previous documents: {result.backup['path']}")
+        formats = (args.format,) if args.format else FIX_FORMATS
+        print(render_fix_text(plan, result, formats))
     return EXIT_HANDOFF if result is not None and result.status == "handoff" else EXIT_OK
-
-
-def _list_backups(service: Service, as_json: bool) -> int:
-    found = service.list_backups()
-    if as_json:
-        print(json.dumps([b.to_json() for b in found], indent=2))
-        return EXIT_OK
-    if not found:
-        print("No backups yet: one is saved before every change a fix or an undo makes.")
-    for backup in found:
-        labels = ", ".join(d.label for d in backup.documents)
-        print(f"{backup.id}  {backup.operation:<4}  {backup.outcome:<14} {backup.role_arn}")
-        print(f"{'':<24}{labels}")
-    return EXIT_OK
 
 
 def _cmd_emulator(args: argparse.Namespace) -> int:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 
 from .repair.handoff import FORMATS
 from .repair.plan import Plan
+from .service.backups import Backup
 from .service.fix import FixResult
 
 _FORMAT_TITLES = {
@@ -57,6 +59,36 @@ def render_handoff_text(result: FixResult, formats: tuple[str, ...] = FORMATS) -
         if text is not None:
             parts += ["", f"==> {_FORMAT_TITLES[fmt]} ({fmt})", text.rstrip("\n")]
     return "\n".join(parts)
+
+
+def render_fix_text(
+    plan: Plan, result: FixResult | None, formats: tuple[str, ...] = FORMATS
+) -> str:
+    """The plan, then what became of it: not applied, applied (with its backup), or handed
+    off (with the change in ``formats``)."""
+    parts = [render_plan_text(plan)]
+    if result is None:
+        if plan.applicable:
+            parts.append("Nothing was written. Run again with --apply to make this change.")
+    elif result.status == "handoff":
+        parts.append(render_handoff_text(result, formats))
+    else:
+        message = result.message
+        if result.backup is not None:
+            message += f"\nBackup of the previous documents: {result.backup['path']}"
+        parts.append(message)
+    return "\n\n".join(parts)
+
+
+def render_backups_text(found: Sequence[Backup]) -> str:
+    if not found:
+        return "No backups yet: one is saved before every change a fix or an undo makes."
+    lines: list[str] = []
+    for backup in found:
+        labels = ", ".join(d.label for d in backup.documents)
+        lines.append(f"{backup.id}  {backup.operation:<4}  {backup.outcome:<14} {backup.role_arn}")
+        lines.append(f"{'':<24}{labels}")
+    return "\n".join(lines)
 
 
 def render_plan_html(plan: Plan, result: FixResult | None = None) -> str:

@@ -87,15 +87,15 @@ def _fix(args: Any, shell: Any) -> Any:
     """The CLI's fix: plan (and with --apply, write) and show it; a hand-off shows every format."""
     from IPython.display import HTML, display
 
-    from .cli import check_options
-    from .fix_report import render_handoff_text, render_plan_html, render_plan_text
+    from .cli import FIX_FORMATS, check_options
+    from .fix_report import render_backups_text, render_fix_text, render_plan_html
     from .repair.handoff import render
     from .service import Service
 
     service = Service(region=args.region)
     if args.list_backups:
         found = service.list_backups()
-        return [b.to_json() for b in found] if args.json else _print_backups(found)
+        return [b.to_json() for b in found] if args.json else print(render_backups_text(found))
     if args.undo:
         undone = service.fix_undo(args.undo, force=args.force)
         return undone.to_json() if args.json else print(undone.message)
@@ -108,19 +108,9 @@ def _fix(args: Any, shell: Any) -> Any:
         return {"plan": plan.to_json(), "result": result.to_json() if result else None}
     if _in_notebook(shell):
         display(HTML(render_plan_html(plan, result)))
-        return None
-    print(render_plan_text(plan))
-    if result is not None:
-        formats = (args.format,) if args.format else tuple(result.handoff or ())
-        print("\n" + render_handoff_text(result, formats))
+    else:
+        print(render_fix_text(plan, result, (args.format,) if args.format else FIX_FORMATS))
     return None
-
-
-def _print_backups(found: list[Any]) -> None:
-    for backup in found:
-        print(f"{backup.id}  {backup.operation}  {backup.outcome}  {backup.role_arn}")
-    if not found:
-        print("No backups yet.")
 
 
 def load_ipython_extension(ipython: Any) -> None:
