@@ -56,3 +56,30 @@ class AwsError(SetupError):
 class UnsafeEndpointError(SetupError):
     code = "unsafe_endpoint"
     http_status = 400
+
+
+# The fix's errors: what stopped it, always saying whether the role was changed.
+
+
+class RoleChangedError(SetupError):
+    """The role changed since the plan (or since the fix, for an undo): nothing was written."""
+
+    code = "role_changed"
+    http_status = 409
+
+
+class QuotaExceededError(SetupError):
+    code = "quota_exceeded"
+    http_status = 409
+
+
+class FixFailedError(SetupError):
+    """A write or its verification failed; ``details["restored"]`` says if the role is back."""
+
+    code = "fix_failed"
+    http_status = 502
+
+
+class BackupNotFoundError(SetupError):
+    code = "backup_not_found"
+    http_status = 404

@@ -18,7 +18,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from ..errors import SetupError
+from ..errors import BackupNotFoundError, SetupError
+
+__all__ = [
+    "CONFIG_ENV",
+    "Backup",
+    "BackupNotFoundError",
+    "Document",
+    "backup_dir",
+    "config_dir",
+    "discard",
+    "list_backups",
+    "load",
+    "new_id",
+    "path_of",
+    "save",
+]
 
 CONFIG_ENV = "SM_STUDIO_SETUP_CONFIG_DIR"
 
@@ -26,11 +41,6 @@ Kind = Literal["trust", "inline"]
 Outcome = Literal["pending", "applied", "rolled-back", "restore-failed", "undone"]
 
 _ID = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{6}$")
-
-
-class BackupNotFoundError(SetupError):
-    code = "backup_not_found"
-    http_status = 404
 
 
 def config_dir() -> Path:

@@ -28,7 +28,7 @@ import botocore.exceptions
 from ..aws.identity import caller_account as whoami_account
 from ..aws.session import error_code, is_access_denied, raw_policy_client, translate
 from ..aws.snapshot import RoleSnapshot, clear_cache, parse_document, policy_text, read_role
-from ..errors import SetupError
+from ..errors import FixFailedError, QuotaExceededError, RoleChangedError, SetupError
 from ..repair.handoff import FORMATS, render
 from ..repair.plan import (
     Assessed,
@@ -43,22 +43,19 @@ from . import backups
 from .backups import Backup, Document
 from .check import Assessment, CheckOptions, assess
 
+__all__ = [
+    "FixFailedError",
+    "FixResult",
+    "QuotaExceededError",
+    "RoleChangedError",
+    "Settle",
+    "apply",
+    "handoff",
+    "plan",
+    "undo",
+]
+
 ApplyStatus = Literal["applied", "unchanged", "handoff"]
-
-
-class RoleChangedError(SetupError):
-    code = "role_changed"
-    http_status = 409
-
-
-class QuotaExceededError(SetupError):
-    code = "quota_exceeded"
-    http_status = 409
-
-
-class FixFailedError(SetupError):
-    code = "fix_failed"
-    http_status = 502
 
 
 @dataclass(frozen=True)
