@@ -13,26 +13,20 @@ import re
 import shlex
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-from urllib.parse import unquote
 
-import boto3
 import hcl2
 import pytest
 import yaml
-from botocore import handlers
 from hcl2.utils import SerializationOptions
 
-from sm_studio_setup.emulator.server import ADMIN_ACCESS_KEY_ID, ADMIN_SECRET_ACCESS_KEY
 from sm_studio_setup.iam import can_assume
 
 from .emulator_process import EmulatorProcess
+from .roles import OURS, ROLE_NAME, state_of
 
 REPO = Path(__file__).resolve().parents[1]
-ROLE_NAME = "AmazonSageMaker-ExecutionRole-20261122T000000"
-OURS = "sm-studio-setup-image-build"
 HEADERS = {
     "json": "==> Policy JSON (json)",
     "cli": "==> AWS CLI (cli)",
@@ -65,58 +59,20 @@ def runner(emulator: EmulatorProcess, config_dir: Path) -> Run:
 
 
 @pytest.fixture(scope="module")
-def self_service(start_emulator: Callable[..., EmulatorProcess]) -> Iterator[EmulatorProcess]:
-    emulator = start_emulator("self-service")
-    yield emulator
-    emulator.stop()  # with this module, not at the end of the session
-
-
-@pytest.fixture(scope="module")
-def managed(start_emulator: Callable[..., EmulatorProcess]) -> Iterator[EmulatorProcess]:
-    emulator = start_emulator("managed")
-    yield emulator
-    emulator.stop()  # with this module, not at the end of the session
-
-
-@pytest.fixture(scope="module")
 def config_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("sm-studio-setup-config")
 
 
 @pytest.fixture(scope="module")
-def run(self_service: EmulatorProcess, config_dir: Path) -> Run:
-    return runner(self_service, config_dir)
-
-
-def admin_iam(emulator: EmulatorProcess) -> Any:
-    """IAM with the emulator's admin credentials, documents as IAM stores them (not decoded)."""
-    iam = boto3.Session(
-        aws_access_key_id=ADMIN_ACCESS_KEY_ID,
-        aws_secret_access_key=ADMIN_SECRET_ACCESS_KEY,
-        region_name="us-east-1",
-    ).client("iam", endpoint_url=emulator.env["AWS_ENDPOINT_URL"])
-    iam.meta.events.unregister("after-call.iam", handlers.json_decode_policies)
-    return iam
-
-
-def role_state(emulator: EmulatorProcess) -> dict[str, Any]:
-    """The role's trust policy and inline policies, byte for byte."""
-    iam = admin_iam(emulator)
-    names = iam.list_role_policies(RoleName=ROLE_NAME)["PolicyNames"]
-    return {
-        "trust": unquote(iam.get_role(RoleName=ROLE_NAME)["Role"]["AssumeRolePolicyDocument"]),
-        "inline": {
-            n: unquote(iam.get_role_policy(RoleName=ROLE_NAME, PolicyName=n)["PolicyDocument"])
-            for n in names
-        },
-    }
+def run(own_self_service: EmulatorProcess, config_dir: Path) -> Run:
+    return runner(own_self_service, config_dir)
 
 
 def test_demo_end_to_end_check_fix_apply_undo(
-    run: Run, self_service: EmulatorProcess, config_dir: Path
+    run: Run, own_self_service: EmulatorProcess, config_dir: Path
 ) -> None:
     """The issue's acceptance: gaps, a plan that writes nothing, apply, ready, undo, gaps."""
-    original = role_state(self_service)
+    original = state_of(own_self_service)
     assert OURS not in original["inline"]
 
     before = run("check", "--json")
@@ -133,7 +89,7 @@ def test_demo_end_to_end_check_fix_apply_undo(
     assert planned.stdout.rstrip().endswith(
         "Nothing was written. Run again with --apply to make this change."
     )
-    assert role_state(self_service) == original
+    assert state_of(own_self_service) == original
     assert not (config_dir / "backups").exists() or not list((config_dir / "backups").iterdir())
 
     applied = run("fix", "--apply")
@@ -143,7 +99,7 @@ def test_demo_end_to_end_check_fix_apply_undo(
     backup_id = found.group(1)
     assert "Nothing was written" not in applied.stdout
 
-    state = role_state(self_service)
+    state = state_of(own_self_service)
     assert OURS in state["inline"]
     trust = json.loads(state["trust"])
     # Studio's own trust is kept, and CodeBuild may now assume the role from this account.
@@ -165,7 +121,7 @@ def test_demo_end_to_end_check_fix_apply_undo(
     assert body["plan"]["empty"] is True
     assert body["result"]["status"] == "unchanged"
     assert body["result"]["backup_id"] is None
-    assert role_state(self_service) == state
+    assert state_of(own_self_service) == state
 
     listed = run("fix", "--list-backups", "--json")
     assert listed.returncode == 0, listed.stderr
@@ -179,7 +135,7 @@ def test_demo_end_to_end_check_fix_apply_undo(
     undone = run("fix", "--undo", backup_id)
     assert undone.returncode == 0, undone.stderr
     assert f"from backup {backup_id}" in undone.stdout
-    assert role_state(self_service) == original
+    assert state_of(own_self_service) == original
 
     after = run("check")
     assert after.returncode == 1, after.stdout
@@ -188,14 +144,14 @@ def test_demo_end_to_end_check_fix_apply_undo(
 
 @pytest.mark.parametrize("fmt", ["json", "cli", "cloudformation", "terraform"])
 def test_format_prints_only_the_change_in_that_format_and_writes_nothing(
-    run: Run, self_service: EmulatorProcess, fmt: str
+    run: Run, own_self_service: EmulatorProcess, fmt: str
 ) -> None:
-    original = role_state(self_service)
+    original = state_of(own_self_service)
     result = run("fix", "--format", fmt)
     assert result.returncode == 0, result.stderr
     text = result.stdout
     assert "Fix plan" not in text and "Nothing was written" not in text
-    assert role_state(self_service) == original
+    assert state_of(own_self_service) == original
     if fmt == "json":
         data = json.loads(text)
         actions = {
@@ -238,10 +194,10 @@ def _handoff_part(stdout: str) -> tuple[str, str]:
 
 
 def test_managed_apply_hands_the_change_to_an_administrator(
-    managed: EmulatorProcess, tmp_path: Path
+    own_managed: EmulatorProcess, tmp_path: Path
 ) -> None:
-    run = runner(managed, tmp_path)
-    original = role_state(managed)
+    run = runner(own_managed, tmp_path)
+    original = state_of(own_managed)
     result = run("fix", "--apply")
     assert result.returncode == 1, result.stdout + result.stderr
     assert result.stderr == ""
@@ -252,7 +208,7 @@ def test_managed_apply_hands_the_change_to_an_administrator(
     positions = [formats.find(HEADERS[f]) for f in ("json", "cli", "cloudformation", "terraform")]
     assert all(p >= 0 for p in positions) and positions == sorted(positions), formats
     assert "Nothing was written. Run again" not in result.stdout
-    assert role_state(managed) == original
+    assert state_of(own_managed) == original
     assert not (tmp_path / "backups").exists() or not list((tmp_path / "backups").iterdir())
 
     only = run("fix", "--apply", "--format", "terraform")
@@ -268,14 +224,14 @@ def test_managed_apply_hands_the_change_to_an_administrator(
         "aws_iam_role_policy",
         "aws_iam_role",
     }
-    assert role_state(managed) == original
+    assert state_of(own_managed) == original
 
 
 @pytest.mark.parametrize("args", [("--undo", "not-an-id"), ("--undo", "20261122T101500Z-3fa2c1")])
 def test_undo_of_an_unknown_backup_is_a_one_line_error(
-    run: Run, self_service: EmulatorProcess, args: tuple[str, ...]
+    run: Run, own_self_service: EmulatorProcess, args: tuple[str, ...]
 ) -> None:
-    original = role_state(self_service)
+    original = state_of(own_self_service)
     result = run("fix", *args)
     assert result.returncode == 2
     assert result.stdout == ""
@@ -284,4 +240,4 @@ def test_undo_of_an_unknown_backup_is_a_one_line_error(
     # At most the hint follows, indented; never a traceback.
     assert all(line.startswith("  ") for line in rest)
     assert "Traceback" not in result.stderr
-    assert role_state(self_service) == original
+    assert state_of(own_self_service) == original

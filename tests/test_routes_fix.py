@@ -7,17 +7,16 @@ shared ``demo_emulator``; backups go to a temporary folder.
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from tornado.httpclient import HTTPClientError
 
+from .conftest import point_at
 from .emulator_process import EmulatorProcess
 from .openapi import validate
-from .test_cli_fix import OURS, ROLE_NAME, admin_iam, role_state
+from .roles import OURS, ROLE_NAME, admin_iam, state_of
 
 DEMO_ROLE = f"arn:aws:iam::123456789012:role/service-role/{ROLE_NAME}"
 
@@ -27,27 +26,12 @@ def jp_server_config(jp_server_config: dict[str, Any]) -> dict[str, Any]:
     return {"ServerApp": {"jpserver_extensions": {"sm_studio_setup": True}}}
 
 
-@pytest.fixture(scope="module")
-def fix_emulator(start_emulator: Callable[..., EmulatorProcess]) -> Iterator[EmulatorProcess]:
-    emulator = start_emulator("self-service")
-    yield emulator
-    emulator.stop()  # with this module, not at the end of the session
-
-
 @pytest.fixture
 def fix_env(
-    fix_emulator: EmulatorProcess, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    own_self_service: EmulatorProcess, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> EmulatorProcess:
-    for name in list(os.environ):
-        if name.startswith("AWS_"):
-            monkeypatch.delenv(name)
-    for name, value in fix_emulator.env.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("SM_STUDIO_SETUP_DEMO", "1")
-    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
-    monkeypatch.setenv("SM_STUDIO_SETUP_CONFIG_DIR", str(tmp_path / "config"))
-    return fix_emulator
+    point_at(own_self_service, monkeypatch, tmp_path / "config")
+    return own_self_service
 
 
 async def post(jp_fetch: Any, route: str, body: Any) -> Any:
@@ -68,7 +52,7 @@ async def error(jp_fetch: Any, route: str, body: str, status: int) -> dict[str, 
 
 
 async def test_plan_apply_backups_undo(jp_fetch: Any, fix_env: EmulatorProcess) -> None:
-    original = role_state(fix_env)
+    original = state_of(fix_env)
 
     plan = await post(jp_fetch, "fix/plan", {"profile": "image-build"})
     validate(plan, "Plan")
@@ -76,7 +60,7 @@ async def test_plan_apply_backups_undo(jp_fetch: Any, fix_env: EmulatorProcess) 
     assert plan["applicable"] is True and plan["empty"] is False
     assert plan["policy_name"] == OURS
     assert f"+++ {OURS} (after)" in plan["diff"]
-    assert role_state(fix_env) == original  # planning writes nothing
+    assert state_of(fix_env) == original  # planning writes nothing
 
     result = await post(jp_fetch, "fix/apply", {"plan_id": plan["id"]})
     validate(result, "FixResult")
@@ -84,7 +68,7 @@ async def test_plan_apply_backups_undo(jp_fetch: Any, fix_env: EmulatorProcess) 
     assert result["plan_id"] == plan["id"]
     backup_id = result["backup_id"]
     assert backup_id and backup_id in result["message"]
-    assert OURS in role_state(fix_env)["inline"]
+    assert OURS in state_of(fix_env)["inline"]
 
     report = await post(jp_fetch, "check", {"refresh": True})
     assert report["verdict"] == "ready", [f for f in report["findings"] if f["status"] != "allowed"]
@@ -107,7 +91,7 @@ async def test_plan_apply_backups_undo(jp_fetch: Any, fix_env: EmulatorProcess) 
     validate(undone, "FixResult")
     assert undone["status"] == "applied"
     assert undone["backup_id"] not in (None, backup_id)
-    assert role_state(fix_env) == original
+    assert state_of(fix_env) == original
 
     report = await post(jp_fetch, "check", {"refresh": True})
     assert report["verdict"] == "gaps"
@@ -138,12 +122,12 @@ async def test_a_concurrent_edit_between_plan_and_apply_is_409(
         ),
     )
     try:
-        edited = role_state(fix_env)
+        edited = state_of(fix_env)
         body = json.dumps({"plan_id": plan["id"]})
         found = await error(jp_fetch, "fix/apply", body, 409)
         assert found["code"] == "role_changed"
         assert "nothing was written" in found["message"]
-        assert role_state(fix_env) == edited
+        assert state_of(fix_env) == edited
         response = await jp_fetch("sm-studio-setup", "fix", "backups")
         assert json.loads(response.body) == []
     finally:
@@ -182,11 +166,11 @@ async def test_undo_of_an_unknown_backup_is_404(jp_fetch: Any, fix_env: Emulator
 async def test_bad_bodies_are_400(
     jp_fetch: Any, fix_env: EmulatorProcess, route: str, body: str, message: str
 ) -> None:
-    original = role_state(fix_env)
+    original = state_of(fix_env)
     found = await error(jp_fetch, route, body, 400)
     assert found["code"] == "bad_request"
     assert message in found["message"]
-    assert role_state(fix_env) == original
+    assert state_of(fix_env) == original
 
 
 @pytest.mark.parametrize(
@@ -196,7 +180,7 @@ async def test_bad_bodies_are_400(
 async def test_fix_routes_refuse_unauthenticated_requests(
     jp_fetch: Any, fix_env: EmulatorProcess, route: str, method: str
 ) -> None:
-    original = role_state(fix_env)
+    original = state_of(fix_env)
     body = {"plan": "{}", "apply": '{"plan_id": "x"}', "undo": '{"backup_id": "x"}'}
     kwargs: dict[str, Any] = {"headers": {"Authorization": ""}, "method": method}
     if method == "POST":
@@ -204,4 +188,4 @@ async def test_fix_routes_refuse_unauthenticated_requests(
     with pytest.raises(HTTPClientError) as err:
         await jp_fetch("sm-studio-setup", *route.split("/"), **kwargs)
     assert err.value.code == 403
-    assert role_state(fix_env) == original
+    assert state_of(fix_env) == original

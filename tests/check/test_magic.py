@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 
-from ..conftest import EmulatorProcess
+from ..conftest import EmulatorProcess, point_at
+from ..roles import state_of
 
 
 @pytest.fixture(scope="module")
@@ -74,63 +76,28 @@ def test_in_a_notebook_the_report_is_an_html_table(
 
 
 # ----------------------------------------------------------------------------- fix
-# The fix writes to the role, so these tests use emulators of their own, never the shared demo.
-
-
-def _point_at(emulator: EmulatorProcess, monkeypatch: pytest.MonkeyPatch, config: Any) -> None:
-    import os
-
-    for name in list(os.environ):
-        if name.startswith("AWS_"):
-            monkeypatch.delenv(name)
-    for name, value in emulator.env.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("SM_STUDIO_SETUP_DEMO", "1")
-    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
-    monkeypatch.setenv("SM_STUDIO_SETUP_CONFIG_DIR", str(config))
-
-
-@pytest.fixture(scope="module")
-def fix_self_service(start_emulator: Callable[..., EmulatorProcess]) -> Iterator[EmulatorProcess]:
-    emulator = start_emulator("self-service")
-    yield emulator
-    emulator.stop()  # with this module, not at the end of the session
-
-
-@pytest.fixture(scope="module")
-def fix_managed(start_emulator: Callable[..., EmulatorProcess]) -> Iterator[EmulatorProcess]:
-    emulator = start_emulator("managed")
-    yield emulator
-    emulator.stop()  # with this module, not at the end of the session
 
 
 @pytest.fixture
 def self_service_env(
-    fix_self_service: EmulatorProcess, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+    own_self_service: EmulatorProcess, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> EmulatorProcess:
-    _point_at(fix_self_service, monkeypatch, tmp_path)
-    return fix_self_service
+    point_at(own_self_service, monkeypatch, tmp_path)
+    return own_self_service
 
 
 @pytest.fixture
 def managed_env(
-    fix_managed: EmulatorProcess, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+    own_managed: EmulatorProcess, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> EmulatorProcess:
-    _point_at(fix_managed, monkeypatch, tmp_path)
-    return fix_managed
-
-
-def _role_state(emulator: EmulatorProcess) -> Any:
-    from ..test_cli_fix import role_state
-
-    return role_state(emulator)
+    point_at(own_managed, monkeypatch, tmp_path)
+    return own_managed
 
 
 def test_fix_prints_the_plan_in_a_terminal(
     shell: Any, self_service_env: EmulatorProcess, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    original = _role_state(self_service_env)
+    original = state_of(self_service_env)
     assert shell.run_line_magic("sm_setup", "fix") is None
     out = capsys.readouterr().out
     assert out.startswith("Fix plan ")
@@ -138,7 +105,7 @@ def test_fix_prints_the_plan_in_a_terminal(
     assert "+++ trust policy (after)" in out
     assert "+++ sm-studio-setup-image-build (after)" in out
     assert "codebuild:CreateProject" in out
-    assert _role_state(self_service_env) == original
+    assert state_of(self_service_env) == original
 
 
 def test_fix_json_returns_the_plan(shell: Any, self_service_env: EmulatorProcess) -> None:
@@ -176,14 +143,14 @@ def test_in_a_notebook_the_fix_is_html_with_the_diff_and_the_plan_id(
 def test_fix_apply_in_the_managed_scenario_hands_off(
     shell: Any, managed_env: EmulatorProcess, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    original = _role_state(managed_env)
+    original = state_of(managed_env)
     assert shell.run_line_magic("sm_setup", "fix --apply") is None
     out = capsys.readouterr().out
     assert out.startswith("Fix plan ")
     assert "give an administrator the change below" in out
     for header in ("Policy JSON", "AWS CLI", "CloudFormation", "Terraform"):
         assert f"==> {header} (" in out
-    assert _role_state(managed_env) == original
+    assert state_of(managed_env) == original
 
     result = shell.run_line_magic("sm_setup", "fix --apply --json")
     assert result["result"]["status"] == "handoff"

@@ -14,11 +14,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-import boto3
 import hcl2
 import pytest
 import yaml
-from botocore import handlers
 from botocore.exceptions import ReadTimeoutError
 from hcl2.utils import SerializationOptions
 
@@ -36,9 +34,10 @@ from sm_studio_setup.service.fix import (
     Settle,
 )
 
+from .. import roles
 from ..openapi import validate
+from ..roles import OURS, raw_iam
 
-OURS = "sm-studio-setup-image-build"
 FAST = Settle(attempts=4, first_delay=0.001, max_delay=0.01)
 WRITES = ("iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy", "iam:DeleteRolePolicy")
 
@@ -49,26 +48,8 @@ def emu() -> Iterator[Emulator]:
         yield running
 
 
-def raw_iam(session: boto3.Session) -> Any:
-    iam = session.client("iam")
-    iam.meta.events.unregister("after-call.iam", handlers.json_decode_policies)
-    return iam
-
-
 def role_state(emu: Emulator) -> dict[str, Any]:
-    """The role exactly as IAM holds it: the trust text and every inline policy's text."""
-    iam = raw_iam(emu.admin_session())
-    name = role_name(emu)
-    names = iam.list_role_policies(RoleName=name)["PolicyNames"]
-    # IAM returns documents URL-encoded; decoded, they are the bytes it stores.
-    return {
-        "trust": unquote(iam.get_role(RoleName=name)["Role"]["AssumeRolePolicyDocument"]),
-        "inline": {
-            n: unquote(iam.get_role_policy(RoleName=name, PolicyName=n)["PolicyDocument"])
-            for n in names
-        },
-        "attached": iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"],
-    }
+    return roles.role_state(raw_iam(emu.admin_session()), role_name(emu))
 
 
 def role_name(emu: Emulator) -> str:
