@@ -1,8 +1,8 @@
 """How fast sm_studio_setup.iam judges the requests of an image build, next to iam-simulate.
 
 The ~30 requests `sm-docker build` makes (the caller's, then the CodeBuild role's while the
-build runs; ../shared/docs/FACTS-sm-docker.md) are judged against AmazonSageMakerFullAccess
-(the real managed policy, from ../shared/fixtures/aws-managed-policies/) plus five scoped inline
+build runs; docs/sm-docker.md) are judged against AmazonSageMakerFullAccess
+(the real managed policy, from tests/fixtures/aws-managed-policies/) plus five scoped inline
 policies. Policies are compiled once (parse_policy) before timing. In the same run the same
 requests go to @cloud-copilot/iam-simulate (tools/iam-oracle), timed inside node over
 pre-validated policies, so neither process start nor IPC is counted.
@@ -29,7 +29,7 @@ from typing import Any
 from sm_studio_setup.iam import Policy, Request, evaluate, parse_policy
 
 GOAL_US = 50.0
-FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures"
 MANAGED = FIXTURES / "aws-managed-policies" / "AmazonSageMakerFullAccess.json"
 
 ACCOUNT = "111122223333"
@@ -183,7 +183,7 @@ def _arn(service: str, resource: str, *, region: str = REGION, account: str = AC
 PROJECT_ARN = _arn("codebuild", f"project/{PROJECT}")
 REPO_ARN = _arn("ecr", f"repository/{REPOSITORY}")
 # `--repository my-model:latest`: creating it is allowed, pushing to a name without
-# "sagemaker" is not (the trap FACTS-sm-docker.md lists).
+# "sagemaker" is not (the trap docs/sm-docker.md lists).
 OTHER_REPO_ARN = _arn("ecr", "repository/my-model")
 DLC_ARN = _arn("ecr", "repository/pytorch-training", account=DLC_ACCOUNT)
 LOG_GROUP = _arn("logs", f"log-group:/aws/codebuild/{PROJECT}")
@@ -251,7 +251,7 @@ def _context(principal: str, extra: dict[str, Any]) -> dict[str, Any]:
 
 def documents() -> dict[str, dict[str, Any]]:
     if not MANAGED.exists():
-        raise SystemExit(f"fixture missing: {MANAGED} (the shared/ folder beside the repository)")
+        raise SystemExit(f"fixture missing: {MANAGED} (run from a checkout of the repository)")
     managed: dict[str, Any] = json.loads(MANAGED.read_text())
     return {"AmazonSageMakerFullAccess": managed, **INLINE_POLICIES}
 

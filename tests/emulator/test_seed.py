@@ -18,6 +18,8 @@ from sm_studio_setup.emulator.seed import (
 )
 from sm_studio_setup.emulator.server import Emulator
 
+from ..fixtures import MANAGED_POLICIES
+
 ROLE_NAME = "AmazonSageMaker-ExecutionRole-20261122T000000"
 ROLE_ARN = f"arn:aws:iam::123456789012:role/service-role/{ROLE_NAME}"
 CALLER_ARN = f"arn:aws:sts::123456789012:assumed-role/{ROLE_NAME}/SageMaker"
@@ -28,14 +30,8 @@ PACKAGED = (
     / "data"
     / "AmazonSageMakerFullAccess.json"
 )
-# The repository lives next to ../shared, which holds the documents as AWS publishes them.
-SHARED_FIXTURE = (
-    Path(__file__).resolve().parents[3]
-    / "shared"
-    / "fixtures"
-    / "aws-managed-policies"
-    / "AmazonSageMakerFullAccess.json"
-)
+# The documents as AWS publishes them (tests/fixtures/aws-managed-policies/README.md).
+SHARED_FIXTURE = MANAGED_POLICIES / "AmazonSageMakerFullAccess.json"
 
 
 @pytest.fixture(scope="module", params=["self-service", "managed"])
@@ -134,12 +130,7 @@ def test_managed_policy_serves_the_published_document(emulator: Emulator) -> Non
 def test_packaged_policy_is_the_published_one() -> None:
     packaged = PACKAGED.read_bytes()
     assert managed_policy_document_text("AmazonSageMakerFullAccess").encode() == packaged
-    if SHARED_FIXTURE.parent.is_dir():
-        assert packaged == SHARED_FIXTURE.read_bytes()
-    else:
-        # Outside the workspace there is nothing to compare with; still a SageMaker policy.
-        document = json.loads(packaged)
-        assert any("sagemaker:*" in s.get("Action", []) for s in document["Statement"])
+    assert packaged == SHARED_FIXTURE.read_bytes()
 
 
 def _inline_policies(emulator: Emulator) -> dict[str, Any]:

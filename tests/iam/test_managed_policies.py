@@ -1,7 +1,7 @@
 """The engine against real AWS managed policies, as AWS publishes them.
 
-The fixtures live beside the repository (``../shared/fixtures/aws-managed-policies``); CI
-provides them there. A missing directory is a failure, never a skip.
+The documents are in ``tests/fixtures/aws-managed-policies`` (see the README there). A missing
+document is a failure, never a skip.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import pytest
 
 from sm_studio_setup.iam import Policy, Request, compile_policy, evaluate, parse_policy
 
-FIXTURES = (
-    Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "aws-managed-policies"
-)
+from ..fixtures import MANAGED_POLICIES, managed_policy_files
+
+FIXTURES = MANAGED_POLICIES
 EXPECTED = {
     "AWSCodeBuildAdminAccess",
     "AWSCodeBuildDeveloperAccess",
@@ -38,11 +38,7 @@ EXECUTION_ROLE = f"arn:aws:iam::{ACCOUNT}:role/service-role/AmazonSageMaker-Exec
 
 
 def fixture_files() -> list[Path]:
-    assert FIXTURES.is_dir(), (
-        f"AWS managed policy fixtures not found at {FIXTURES}; they are expected beside the "
-        "repository in ../shared/fixtures/aws-managed-policies"
-    )
-    return sorted(FIXTURES.glob("*.json"))
+    return managed_policy_files()
 
 
 @cache

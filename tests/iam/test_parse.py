@@ -12,15 +12,13 @@ import pytest
 from sm_studio_setup.iam.model import Condition, Policy, PolicyKind, PolicyValidationError
 from sm_studio_setup.iam.parse import parse_policy, valid_operator
 
-FIXTURES = (
-    Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "aws-managed-policies"
-)
+from ..fixtures import MANAGED_POLICIES, managed_policy_files
+
+FIXTURES = MANAGED_POLICIES
 
 
 def managed_policies() -> list[Path]:
-    files = sorted(FIXTURES.glob("*.json"))
-    assert files, f"AWS managed policy fixtures missing: expected JSON files in {FIXTURES}"
-    return files
+    return managed_policy_files()
 
 
 def identity(*statements: dict[str, Any], **top: Any) -> dict[str, Any]:

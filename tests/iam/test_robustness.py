@@ -18,7 +18,6 @@ import json
 import random
 import string
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -34,13 +33,9 @@ from sm_studio_setup.iam.model import (
 )
 from sm_studio_setup.iam.parse import parse_policy
 
-FIXTURES = (
-    Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "aws-managed-policies"
-)
-MANAGED: list[dict[str, Any]] = [
-    json.loads(path.read_text()) for path in sorted(FIXTURES.glob("*.json"))
-]
-assert MANAGED, f"AWS managed policy fixtures missing: expected JSON files in {FIXTURES}"
+from ..fixtures import managed_policy_files
+
+MANAGED: list[dict[str, Any]] = [json.loads(path.read_text()) for path in managed_policy_files()]
 
 KINDS: list[PolicyKind] = ["identity", "resource", "trust", "scp", "boundary", "session"]
 IDENTITY_LIKE: tuple[PolicyKind, ...] = ("identity", "boundary", "session", "scp")

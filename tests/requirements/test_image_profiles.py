@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,8 +18,9 @@ from sm_studio_setup.requirements.params import Params
 from sm_studio_setup.requirements.profiles import PROFILES, requirements_for
 from sm_studio_setup.requirements.studio_kernel import app_image_config_name, image_name
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-FULL_ACCESS_PATH = SHARED / "fixtures" / "aws-managed-policies" / "AmazonSageMakerFullAccess.json"
+from ..fixtures import MANAGED_POLICIES
+
+FULL_ACCESS_PATH = MANAGED_POLICIES / "AmazonSageMakerFullAccess.json"
 
 ACCOUNT = "123456789012"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/service-role/R"

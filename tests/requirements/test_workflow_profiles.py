@@ -23,7 +23,7 @@ from sm_studio_setup.requirements.params import Params
 
 # ----------------------------------------------------------------------------- seeds
 
-# Seed 003 (/work/shared/seeds/003_1b555f737753d455.txt), iam_roles.tf, resource
+# Seed 003 (tests/fixtures/seeds/003-mlops-cicd-iam_roles.tf), resource
 # "aws_iam_policy" "tf_mlops_policy": the jsonencode()d document, transcribed from Terraform's
 # HCL object syntax to JSON literally (same statements, same order, same values).
 SEED_003_POLICY: dict[str, Any] = {
@@ -242,8 +242,8 @@ SEED_003_POLICY: dict[str, Any] = {
     ],
 }
 
-# Seed 004 (/work/shared/seeds/004_d6e4621c73541f15.txt), step 2: the inline policy, with the
-# seed's placeholder <account-id>/<role-name> filled in.
+# Seed 004 (tests/fixtures/seeds/004-mlflow-deploy-policies.json), step 2: the inline policy,
+# with the seed's placeholder <account-id>/<role-name> filled in.
 SEED_004_POLICY: dict[str, Any] = {
     "Version": "2012-10-17",
     "Statement": [
