@@ -86,7 +86,8 @@ class SeedInfo:
 
 def managed_policy_document_text(name: str) -> str:
     """The packaged AWS managed policy document, byte for byte as AWS publishes it."""
-    return resources.files(__package__).joinpath("data", f"{name}.json").read_text("utf-8")
+    # One joinpath step at a time: several arguments need Python 3.11.
+    return resources.files(__package__).joinpath("data").joinpath(f"{name}.json").read_text("utf-8")
 
 
 def install_aws_managed_policies(account_id: str = ACCOUNT_ID) -> None:
