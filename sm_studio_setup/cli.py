@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
-from .errors import SetupError
+from .errors import BadInput, SetupError
 from .report import render_text
 from .requirements.params import Params, parse_dockerfile_from
 from .requirements.profiles import PROFILES
@@ -31,11 +31,12 @@ FIX_FORMATS = ("json", "cli", "cloudformation", "terraform")
 
 def _print_error(exc: SetupError, as_json: bool) -> None:
     if as_json:
-        print(json.dumps({"error": exc.to_json()}, indent=2))
+        print(json.dumps({"error": exc.to_json("cli")}, indent=2))
     else:
         print(f"error: {exc.message}", file=sys.stderr)
-        if exc.hint:
-            print(f"  {exc.hint}", file=sys.stderr)
+        hint = exc.hint_for("cli")
+        if hint:
+            print(f"  {hint}", file=sys.stderr)
 
 
 def _cmd_whoami(args: argparse.Namespace) -> int:
@@ -78,12 +79,9 @@ def _csv(value: str | None) -> tuple[str, ...]:
 
 def _cmd_requirements(args: argparse.Namespace) -> int:
     params = _params_from_args(args)
-    try:
-        result = least_privilege(
-            args.profile, params, source_account_condition=not args.no_source_account_condition
-        )
-    except ValueError as exc:
-        raise SetupError(f"Cannot derive the {args.profile} requirements: {exc}.", "") from exc
+    result = least_privilege(
+        args.profile, params, source_account_condition=not args.no_source_account_condition
+    )
     if args.policy:
         print(json.dumps(result.to_json(), indent=2))
     elif args.json:
@@ -298,7 +296,11 @@ def _dockerfile_images(path: str) -> tuple[str, ...]:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
-        raise SetupError(f"Cannot read {path}: {exc.strerror}.", "") from exc
+        raise BadInput(
+            f"Cannot read {path}: {exc.strerror}.",
+            "Give a Dockerfile that exists.",
+            field="base_images",
+        ) from exc
     return parse_dockerfile_from(text)
 
 

@@ -2,30 +2,170 @@
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+# Who shows the error. A hint names what to change in that surface's own words: a command-line
+# option, the same option on the %sm_setup line, or a field of the REST request body.
+Surface = Literal["cli", "magic", "rest"]
+
+
+@dataclass(frozen=True)
+class _Input:
+    flag: str | None  # the command-line (and magic) option
+    rest: str | None  # the REST request field; None: the server's environment decides
+    what: str = ""  # what a valid value is, for the sentence that asks for it
+    env: str | None = None  # where the server side takes it from when there is no field
+
+
+# The inputs a hint can point at, by the service API's name for them (CheckOptions' fields,
+# plus the parameters only the offline `requirements` command takes).
+INPUTS: dict[str, _Input] = {
+    "profile": _Input("--profile", "profile", "a workflow profile such as image-build"),
+    "role": _Input("--role", "role", "the execution role: a role name, path/name or ARN"),
+    "repository": _Input("--repository", "repository", "an ECR repository name[:tag]"),
+    "bucket": _Input("--bucket", "bucket", "an S3 bucket name"),
+    "compute_type": _Input("--compute-type", "compute_type", "a CodeBuild compute type"),
+    "vpc_id": _Input("--vpc-id", "vpc_id", "a VPC id (vpc-...)"),
+    "subnet_ids": _Input("--subnet-ids", "subnet_ids", "subnet ids (subnet-...)"),
+    "security_group_ids": _Input(
+        "--security-group-ids", "security_group_ids", "security group ids (sg-...)"
+    ),
+    "kms_key_arn": _Input("--kms-key", "kms_key_arn", "a KMS key ARN"),
+    "base_images": _Input("--dockerfile", "base_images", "the Dockerfile the build uses"),
+    "force": _Input("--force", "force"),
+    "backup_id": _Input("--undo", "backup_id", "a backup id"),
+    "list_backups": _Input("--list-backups", None),
+    "plan_id": _Input(None, "plan_id", "the id of a plan from fix/plan"),
+    "region": _Input("--region", None, "an AWS region such as us-east-1", "AWS_DEFAULT_REGION"),
+    "account": _Input("--account", None, "12 digits"),
+    "domain_id": _Input("--domain-id", None, "the Studio domain id (d-...)"),
+    "user_profile": _Input("--user-profile", None, "the Studio user profile name"),
+}
+
+
+def spell_input(name: str, surface: Surface) -> str:
+    """How ``surface`` names input ``name``: ``--role`` or ``"role"`` (REST)."""
+    spec = INPUTS.get(name)
+    if spec is None:
+        return name
+    if surface == "rest":
+        if spec.rest is not None:
+            return f'"{spec.rest}"'
+        return spec.env or name
+    return spec.flag or name
+
+
+def _pass(name: str, surface: Surface) -> str:
+    spec = INPUTS.get(name)
+    spelled = spell_input(name, surface)
+    what = f" ({spec.what})" if spec is not None and spec.what else ""
+    if surface == "rest":
+        if spec is not None and spec.rest is None:
+            where = f": set {spec.env} where the JupyterLab server runs" if spec.env else ""
+            return f"The server decides this{where}."
+        return f"Set {spelled}{what} in the request body."
+    if surface == "magic":
+        return f"Add {spelled}{what} to the %sm_setup line."
+    env = f", or set {spec.env}" if spec is not None and spec.env else ""
+    return f"Pass {spelled}{what}{env}."
+
+
+@dataclass(frozen=True)
+class Command:
+    """A follow-up the user runs, spelled by each surface: ``sm-studio-setup fix --undo ID``,
+    ``%sm_setup fix --undo ID`` or ``POST fix/undo {"backup_id": "ID"}``."""
+
+    command: str  # the CLI subcommand, e.g. "fix"
+    flags: tuple[tuple[str, str], ...] = ()  # (input name, value), value "" for a switch
+    route: str = ""  # the REST route under /sm-studio-setup/, e.g. "POST fix/undo"
+    body: dict[str, Any] = field(default_factory=dict)
+
+    def spell(self, surface: Surface) -> str:
+        if surface == "rest":
+            body = f" {json.dumps(self.body)}" if self.body else ""
+            return f"{self.route}{body}" if self.route else ""
+        words = [
+            spell_input(name, surface) + (f" {value}" if value else "")
+            for name, value in self.flags
+        ]
+        prefix = "%sm_setup" if surface == "magic" else "sm-studio-setup"
+        return " ".join([prefix, self.command, *words])
 
 
 class SetupError(Exception):
-    """An error the user can act on. Surfaces print ``message`` and ``hint``, never a traceback."""
+    """An error the user can act on. Surfaces print ``message`` and ``hint_for(surface)``,
+    never a traceback.
+
+    ``hint`` is worded for every surface: ``{option}`` in it stands for input ``field`` (and
+    without it, a sentence saying to pass or set that input comes first), ``{command}`` for
+    ``command``. The REST body also carries ``field``, so a form can point at its input.
+    """
 
     # Stable machine-readable code; REST clients and the CLI's --json output use it.
     code = "error"
     http_status = 500
 
-    def __init__(self, message: str, hint: str = "", *, details: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        message: str,
+        hint: str = "",
+        *,
+        details: dict[str, Any] | None = None,
+        field: str | None = None,
+        command: Command | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.hint = hint
         self.details = details or {}
+        self.field = field
+        self.command = command
 
-    def to_json(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"code": self.code, "message": self.message, "hint": self.hint}
+    def hint_for(self, surface: Surface) -> str:
+        hint = self.hint
+        if self.field is not None:
+            if "{option}" in hint:
+                hint = hint.replace("{option}", spell_input(self.field, surface))
+            else:
+                hint = f"{_pass(self.field, surface)} {hint}".strip()
+        if self.command is not None:
+            spelled = self.command.spell(surface)
+            if "{command}" in hint:
+                hint = hint.replace("{command}", f"`{spelled}`" if spelled else "it")
+            elif spelled:
+                hint = f"{hint} Run `{spelled}`.".strip()
+        return hint
+
+    def to_json(self, surface: Surface = "rest") -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "code": self.code,
+            "message": self.message,
+            "hint": self.hint_for(surface),
+        }
+        if self.field is not None:
+            body["field"] = self.field
         if self.details:
             body["details"] = self.details
         return body
 
     def __str__(self) -> str:
-        return f"{self.message} {self.hint}".strip()
+        return f"{self.message} {self.hint_for('cli')}".strip()
+
+
+def undo_command(backup_id: str) -> Command:
+    return Command("fix", (("backup_id", backup_id),), "POST fix/undo", {"backup_id": backup_id})
+
+
+LIST_BACKUPS = Command("fix", (("list_backups", ""),), "GET fix/backups")
+
+
+class BadInput(SetupError):
+    """A value the user gave is refused: the field names it, the message says why."""
+
+    code = "bad_input"
+    http_status = 400
 
 
 class CredentialsError(SetupError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
+from .errors import Surface, undo_command
 from .repair.handoff import FORMATS
 from .repair.plan import Plan
 from .service.backups import Backup
@@ -61,19 +62,32 @@ def render_handoff_text(result: FixResult, formats: tuple[str, ...] = FORMATS) -
     return "\n".join(parts)
 
 
+def _undo_line(result: FixResult, surface: Surface) -> str:
+    if result.backup_id is None or result.status != "applied":
+        return ""
+    return f"Undo with `{undo_command(result.backup_id).spell(surface)}`."
+
+
 def render_fix_text(
-    plan: Plan, result: FixResult | None, formats: tuple[str, ...] = FORMATS
+    plan: Plan,
+    result: FixResult | None,
+    formats: tuple[str, ...] = FORMATS,
+    surface: Surface = "cli",
 ) -> str:
-    """The plan, then what became of it: not applied, applied (with its backup), or handed
-    off (with the change in ``formats``)."""
+    """The plan, then what became of it: not applied, applied (with its backup and how to
+    undo it on ``surface``), or handed off (with the change in ``formats``)."""
     parts = [render_plan_text(plan)]
     if result is None:
         if plan.applicable:
+            # The same line again, so every option the plan was made with still applies.
             parts.append("Nothing was written. Run again with --apply to make this change.")
     elif result.status == "handoff":
         parts.append(render_handoff_text(result, formats))
     else:
         message = result.message
+        undo = _undo_line(result, surface)
+        if undo:
+            message += f" {undo}"
         if result.backup is not None:
             message += f"\nBackup of the previous documents: {result.backup['path']}"
         parts.append(message)
@@ -107,7 +121,8 @@ def render_plan_html(plan: Plan, result: FixResult | None = None) -> str:
     diff_html = f"<pre>{html.escape(diff)}</pre>" if diff else ""
     outcome = ""
     if result is not None:
-        outcome = f"<p><b>{html.escape(result.message)}</b></p>"
+        undo = _undo_line(result, "magic")
+        outcome = f"<p><b>{html.escape(result.message)}</b> {html.escape(undo)}</p>"
         for fmt in FORMATS:
             text = (result.handoff or {}).get(fmt)
             if text is not None:

@@ -72,14 +72,15 @@ def sm_setup(line: str, shell: Any = None) -> Any:
         report = Service(region=args.region).check(check_options(args))
     except SetupError as exc:
         # One sentence and what to do, as the CLI prints it: no traceback in the notebook.
-        print(f"error: {exc.message}" + (f"\n  {exc.hint}" if exc.hint else ""))
+        hint = exc.hint_for("magic")
+        print(f"error: {exc.message}" + (f"\n  {hint}" if hint else ""))
         return None
     if args.json:
         return report.to_json()
     if _in_notebook(shell):
         display(HTML(render_html(report)))
     else:
-        print(render_text(report))
+        print(render_text(report, surface="magic"))
     return None
 
 
@@ -109,7 +110,8 @@ def _fix(args: Any, shell: Any) -> Any:
     if _in_notebook(shell):
         display(HTML(render_plan_html(plan, result)))
     else:
-        print(render_fix_text(plan, result, (args.format,) if args.format else FIX_FORMATS))
+        formats = (args.format,) if args.format else FIX_FORMATS
+        print(render_fix_text(plan, result, formats, surface="magic"))
     return None
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 
+from .errors import Command, Surface
 from .service.check import Finding, Report
 
 _MARK = {"allowed": "ok", "missing": "MISSING", "denied": "DENIED", "unknown": "unknown"}
@@ -18,7 +19,14 @@ def _target(f: Finding) -> str:
     return f.principal or "" if f.who == "trust" else f.resource
 
 
-def render_text(report: Report) -> str:
+def _next_step(report: Report, surface: Surface) -> str:
+    if report.verdict != "gaps":
+        return ""
+    command = Command("fix", (("profile", report.profile),)).spell(surface)
+    return f"Close the gaps: `{command}` plans the change (and --apply makes it)."
+
+
+def render_text(report: Report, surface: Surface = "cli") -> str:
     who = report.identity
     lines = [
         _HEADLINE[report.verdict],
@@ -41,6 +49,9 @@ def render_text(report: Report) -> str:
     for item in report.lint:
         lines.append(f"lint {item['severity']} {item['policy']} {item['path']}: {item['message']}")
     lines.extend(f"note: {note}" for note in report.notes)
+    step = _next_step(report, surface)
+    if step:
+        lines += ["", step]
     return "\n".join(lines)
 
 
@@ -65,7 +76,9 @@ def render_html(report: Report) -> str:
         rows.append(f"<tr class='sm-setup-{f.status}'>{body}</tr>")
     head = "".join(f"<th>{h}</th>" for h in _COLUMNS)
     role = html.escape(str(report.identity.get("role_arn")))
+    step = _next_step(report, "magic")
     return (
         f"<p><b>{html.escape(_HEADLINE[report.verdict])}</b><br>role <code>{role}</code></p>"
         f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        + (f"<p>{html.escape(step)}</p>" if step else "")
     )

@@ -38,7 +38,7 @@ class BaseHandler(APIHandler):
         self.finish(json.dumps(body))
 
     def write_setup_error(self, exc: SetupError) -> None:
-        self.write_json({"error": exc.to_json()}, status=exc.http_status)
+        self.write_json({"error": exc.to_json("rest")}, status=exc.http_status)
 
 
 class ContextHandler(BaseHandler):

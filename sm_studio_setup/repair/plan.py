@@ -299,7 +299,7 @@ def _quota_problems(
                     f"whitespace, more than the {MAX_INLINE_POLICY_CHARS:,} IAM allows per role. "
                     "Remove or compact inline policies the role no longer needs, or put these "
                     "statements in a customer managed policy (6,144 characters each) and attach "
-                    "it: `sm-studio-setup fix --format json` prints the document.",
+                    "it: the hand-off's policy JSON holds the document.",
                 )
             )
     return problems

@@ -1,6 +1,6 @@
 """``image-build``: what ``sm-docker build`` needs, derived from its parameters.
 
-Three parts (docs FACTS-sm-docker.md): the caller's permissions while it starts the build, the
+Three parts (docs/sm-docker.md): the caller's permissions while it starts the build, the
 CodeBuild service role's permissions while the build runs (sm-docker passes the Studio role
 itself, so both land on the same role), and the role's trust policy (CodeBuild must be able to
 assume it, SageMaker must stay trusted).
@@ -17,13 +17,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from .model import ContextValue, Requirement
+from .model import ContextValue, ParamError, Requirement
 from .params import Params, partition_of
 
 SOURCE = "sm-docker 0.6.0"
 
 # The AWS accounts whose ECR registries serve the Deep Learning Containers and that sm-docker's
-# buildspec logs in to (FACTS-sm-docker.md).
+# buildspec logs in to (docs/sm-docker.md).
 DLC_ACCOUNTS = frozenset(
     {
         "763104351884",
@@ -67,7 +67,7 @@ def ecr_repository_arn(image: str) -> str | None:
 def require_role(params: Params, profile: str) -> str:
     """The role ARN, which every image profile scopes PassRole and trust to."""
     if not params.role_arn:
-        raise ValueError(f"profile {profile!r} needs role_arn (the Studio execution role)")
+        raise ParamError("role", f"profile {profile!r} needs the Studio execution role")
     return params.role_arn
 
 

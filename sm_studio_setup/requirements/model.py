@@ -7,6 +7,17 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Who = Literal["caller", "build", "trust"]
+
+
+class ParamError(ValueError):
+    """A parameter a profile cannot work with; ``field`` names it as the service API does
+    (``repository``, ``role``, ``subnet_ids``, ...), so each surface can say which option."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 ContextValue = str | tuple[str, ...]
 
 

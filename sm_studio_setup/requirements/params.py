@@ -1,6 +1,6 @@
 """The parameters a profile is derived from, with ``sm-docker``'s defaults, and Dockerfile parsing.
 
-Defaults follow ``sagemaker-studio-image-build`` 0.6.0 exactly (docs FACTS-sm-docker.md): the
+Defaults follow ``sagemaker-studio-image-build`` 0.6.0 exactly (docs/sm-docker.md): the
 repository ``sagemaker-studio-{domain}`` tagged ``{user}`` inside Studio (``sagemaker-studio``
 tagged ``latest`` outside), the bucket ``sagemaker-{region}-{account}`` and the CodeBuild project
 ``sagemaker-studio-{domain}-{user}-`` + 16 random letters (``sagemaker-studio-image-build-``
@@ -13,6 +13,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from .model import ParamError
+
 # ECR's repository-name rule (CreateRepository API reference): lower case only, path segments
 # joined by "/", separators "." "_" "-" between alphanumerics, 2 to 256 characters.
 _REPOSITORY_NAME = re.compile(r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*")
@@ -22,6 +24,7 @@ _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 # sm-docker cuts the project-name prefix at 239 characters so that the 16 random letters keep
 # the name within CodeBuild's 255-character limit.
 _PROJECT_PREFIX_LIMIT = 239
+_VPC_FIELDS = ("vpc_id", "subnet_ids", "security_group_ids")
 
 
 def partition_of(region: str) -> str:
@@ -42,28 +45,33 @@ def parse_repository(repository: str) -> tuple[str, str]:
     or a name ECR refuses (upper case, leading/trailing separators, bad characters).
     """
     if repository.count(":") > 1:
-        raise ValueError(
+        raise ParamError(
+            "repository",
             f"repository {repository!r}: expected name[:tag] with at most one colon "
-            "(a registry host or port is not accepted; give the repository name only)"
+            "(a registry host or port is not accepted; give the repository name only)",
         )
     name, _, tag = repository.partition(":")
     if not name:
-        raise ValueError(f"repository {repository!r}: the repository name is empty")
+        raise ParamError("repository", f"repository {repository!r}: the repository name is empty")
     if ":" in repository and not tag:
-        raise ValueError(f"repository {repository!r}: the tag after ':' is empty")
+        raise ParamError("repository", f"repository {repository!r}: the tag after ':' is empty")
     if name != name.lower():
-        raise ValueError(
+        raise ParamError(
+            "repository",
             f"repository {repository!r}: ECR repository names must be lower case "
-            f"(try {name.lower()!r})"
+            f"(try {name.lower()!r})",
         )
     if not (2 <= len(name) <= 256) or not _REPOSITORY_NAME.fullmatch(name):
-        raise ValueError(
+        raise ParamError(
+            "repository",
             f"repository {repository!r}: {name!r} is not a valid ECR repository name "
-            "(lower-case letters, digits, and . _ - / between them, 2 to 256 characters)"
+            "(lower-case letters, digits, and . _ - / between them, 2 to 256 characters)",
         )
     tag = tag or "latest"
     if not _TAG.fullmatch(tag):
-        raise ValueError(f"repository {repository!r}: {tag!r} is not a valid image tag")
+        raise ParamError(
+            "repository", f"repository {repository!r}: {tag!r} is not a valid image tag"
+        )
     return name, tag
 
 
@@ -91,15 +99,20 @@ class Params:
     def __post_init__(self) -> None:
         # Fail at construction, not halfway through deriving requirements.
         if not re.fullmatch(r"\d{12}", self.account):
-            raise ValueError(f"account {self.account!r}: expected 12 digits")
+            raise ParamError("account", f"account {self.account!r}: expected 12 digits")
         if not self.region:
-            raise ValueError("region is empty")
+            raise ParamError("region", "region is empty")
         if self.repository is not None:
             parse_repository(self.repository)
         vpc = (bool(self.vpc_id), bool(self.subnet_ids), bool(self.security_group_ids))
         if any(vpc) and not all(vpc):
             # sm-docker takes --vpc-id, --subnet-ids and --security-group-ids all or none.
-            raise ValueError("vpc_id, subnet_ids and security_group_ids go together: all or none")
+            missing = [n for n, given in zip(_VPC_FIELDS, vpc, strict=True) if not given]
+            raise ParamError(
+                missing[0],
+                "vpc_id, subnet_ids and security_group_ids go together: all or none "
+                f"(missing: {', '.join(missing)})",
+            )
 
     @property
     def in_studio(self) -> bool:

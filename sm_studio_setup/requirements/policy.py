@@ -39,7 +39,7 @@ __all__ = [
 
 # "IAM and AWS STS quotas": the inline policies of a role together may hold 10,240 characters,
 # counted without whitespace. The generated policy is one inline policy per profile
-# (DESIGN.md, "Repair"), so one policy alone must fit.
+# (docs/ARCHITECTURE.md, "A fix"), so one policy alone must fit.
 MAX_INLINE_POLICY_CHARS = 10_240
 
 # The session names the two callers use: Studio kernels run as ".../SageMaker"; CodeBuild

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from .image_build import image_build
 from .image_use import image_use
-from .model import Requirement
+from .model import ParamError, Requirement
 from .params import Params
 from .studio_kernel import studio_kernel
 
@@ -50,5 +50,5 @@ def requirements_for(profile: str, params: Params) -> list[Requirement]:
         fn = PROFILES[profile]
     except KeyError:
         known = ", ".join(sorted(PROFILES))
-        raise ValueError(f"unknown profile {profile!r}; known: {known}") from None
+        raise ParamError("profile", f"unknown profile {profile!r}; known: {known}") from None
     return fn(params)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from .image_build import require_role
-from .model import Requirement
+from .model import ParamError, Requirement
 from .params import Params
 
 SOURCE = "seed 002, custom kernel"
@@ -24,7 +24,9 @@ def _sagemaker_name(repository_name: str) -> str:
     # and '-'. Use the stricter rule for both so one name serves both.
     name = re.sub(r"[^A-Za-z0-9]+", "-", repository_name).strip("-")[:_MAX].rstrip("-")
     if not name:
-        raise ValueError(f"repository {repository_name!r} gives no usable SageMaker image name")
+        raise ParamError(
+            "repository", f"repository {repository_name!r} gives no usable SageMaker image name"
+        )
     return name
 
 
@@ -42,7 +44,9 @@ def studio_kernel(params: Params) -> list[Requirement]:
     """Requirements to register the image and attach it to ``domain_id``."""
     role_arn = require_role(params, "studio-kernel")
     if not params.domain_id:
-        raise ValueError("profile 'studio-kernel' needs domain_id (the Studio domain to update)")
+        raise ParamError(
+            "domain_id", "profile 'studio-kernel' needs the Studio domain to update (domain id)"
+        )
     image = params.arn("sagemaker", f"image/{image_name(params).lower()}")
     version = params.arn("sagemaker", f"image-version/{image_name(params).lower()}/*")
     config = params.arn("sagemaker", f"app-image-config/{app_image_config_name(params).lower()}")

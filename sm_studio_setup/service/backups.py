@@ -14,11 +14,11 @@ import re
 import secrets
 import tempfile
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
-from ..errors import BackupNotFoundError, SetupError
+from ..errors import LIST_BACKUPS, BackupNotFoundError, SetupError
 
 __all__ = [
     "CONFIG_ENV",
@@ -99,7 +99,7 @@ class Backup:
 
 
 def new_id(now: datetime | None = None) -> str:
-    moment = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    moment = (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
     return f"{moment}-{secrets.token_hex(3)}"
 
 
@@ -140,7 +140,8 @@ def load(backup_id: str) -> Backup:
     if not _ID.fullmatch(backup_id):
         raise BackupNotFoundError(
             f"'{backup_id}' is not a backup id (they look like 20261122T101500Z-3fa2c1).",
-            "`sm-studio-setup fix --list-backups` shows them.",
+            "{command} lists them.",
+            command=LIST_BACKUPS,
         )
     path = path_of(backup_id)
     try:
@@ -148,7 +149,8 @@ def load(backup_id: str) -> Backup:
     except FileNotFoundError as exc:
         raise BackupNotFoundError(
             f"There is no backup {backup_id} in {backup_dir()}.",
-            "`sm-studio-setup fix --list-backups` shows the ones there are.",
+            "{command} lists the ones there are.",
+            command=LIST_BACKUPS,
         ) from exc
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise SetupError(f"The backup file {path} cannot be read: {exc}.", "") from exc

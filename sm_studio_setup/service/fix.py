@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from typing import Any, Literal
 
 import boto3
@@ -28,7 +28,13 @@ import botocore.exceptions
 from ..aws.identity import caller_account as whoami_account
 from ..aws.session import error_code, is_access_denied, raw_policy_client, translate
 from ..aws.snapshot import RoleSnapshot, clear_cache, parse_document, policy_text, read_role
-from ..errors import FixFailedError, QuotaExceededError, RoleChangedError, SetupError
+from ..errors import (
+    FixFailedError,
+    QuotaExceededError,
+    RoleChangedError,
+    SetupError,
+    undo_command,
+)
 from ..repair.handoff import FORMATS, render
 from ..repair.plan import (
     Assessed,
@@ -370,7 +376,8 @@ def _failed(
     return FixFailedError(
         f"{what}, and restoring the role failed too: {problem}." + note,
         f"The previous documents are in backup {backup.id} "
-        f"({backups.path_of(backup.id)}): run `sm-studio-setup fix --undo {backup.id}`.",
+        f"({backups.path_of(backup.id)}): restore them with {{command}}.",
+        command=undo_command(backup.id),
         details={
             "backup_id": backup.id,
             "restored": False,
@@ -530,7 +537,7 @@ def _same_account(session: boto3.Session, role_arn: str) -> None:
             f"Role {role_arn} is in account {role_account or '(unknown)'}, but the credentials "
             f"are for account {account}: nothing was changed.",
             "Use credentials of the role's own account (AWS_PROFILE), or hand the change to "
-            "its administrator with --format.",
+            "its administrator (the plan's hand-off formats).",
         )
 
 
@@ -616,7 +623,7 @@ def _apply(session: boto3.Session, plan: Plan, settle: Settle) -> FixResult:
 
     backup = Backup(
         id=backups.new_id(),
-        created=datetime.now(UTC).isoformat(timespec="seconds"),
+        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         role_arn=plan.role_arn,
         operation="fix",
         documents=tuple(documents),
@@ -654,8 +661,8 @@ def _apply(session: boto3.Session, plan: Plan, settle: Settle) -> FixResult:
     return FixResult(
         "applied",
         f"Changed {' and '.join(d.label for d in documents)} of {plan.role_name}; verified "
-        f"after {outcome.reads} read{'s' if outcome.reads != 1 else ''}. Undo with "
-        f"`sm-studio-setup fix --undo {backup.id}`." + note,
+        f"after {outcome.reads} read{'s' if outcome.reads != 1 else ''}. The documents it "
+        f"replaced are in backup {backup.id}." + note,
         plan_id=plan.id,
         backup_id=backup.id,
         reads_to_settle=outcome.reads,
@@ -703,12 +710,13 @@ def _undo(session: boto3.Session, original: Backup, force: bool, settle: Settle)
         raise RoleChangedError(
             f"{' and '.join(changed).capitalize()} of {role} changed since the fix; undoing "
             "would lose that change, so nothing was written.",
-            "Review the role, then undo with --force to restore the backup anyway.",
+            "Review the role, then undo with {option} to restore the backup anyway.",
+            field="force",
         )
     documents = tuple(Document(d.kind, d.name, now, d.before) for now, d in pending)
     backup = Backup(
         id=backups.new_id(),
-        created=datetime.now(UTC).isoformat(timespec="seconds"),
+        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         role_arn=original.role_arn,
         operation="undo",
         documents=documents,

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..aws.metadata import read_metadata
-from ..errors import SetupError
+from ..errors import BadInput
 from ..requirements.model import Requirement, requirement_json
 from ..requirements.params import Params
 from ..requirements.policy import fresh_trust, policy_for
 from ..requirements.profiles import requirements_for
-from .check import CheckOptions, build_params
+from .check import CheckOptions, build_params, refused
 
 __all__ = ["LeastPrivilege", "least_privilege", "offline_params", "requirement_json"]
 
@@ -49,9 +49,13 @@ def offline_params(
     region = region or (meta.region if meta else None)
     account = account or (role.split(":")[4] if role and role.count(":") >= 5 else None)
     if not region:
-        raise SetupError("No region was given.", "Pass --region (for example us-east-1).")
+        raise BadInput("No region was given.", field="region")
     if not account:
-        raise SetupError("No account was given.", "Pass --account or --role with a role ARN.")
+        raise BadInput(
+            "No account was given.",
+            "Or pass --role with a role ARN, which names its account.",
+            field="account",
+        )
     return build_params(
         options,
         region=region,
@@ -66,8 +70,11 @@ def offline_params(
 def least_privilege(
     profile: str, params: Params, *, source_account_condition: bool = True
 ) -> LeastPrivilege:
-    requirements = requirements_for(profile, params)
-    permissions = policy_for([r for r in requirements if r.who != "trust"])
+    try:
+        requirements = requirements_for(profile, params)
+        permissions = policy_for([r for r in requirements if r.who != "trust"])
+    except ValueError as exc:
+        raise refused(exc, f"Cannot derive the {profile} requirements") from exc
     trust = fresh_trust(
         requirements, source_account=params.account if source_account_condition else None
     )

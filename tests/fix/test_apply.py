@@ -217,7 +217,9 @@ def test_a_failed_restore_says_how_to_undo(emu: Emulator, service: Service) -> N
 
     backup_id = failed.value.details["backup_id"]
     assert failed.value.details["restored"] is False
-    assert f"fix --undo {backup_id}" in failed.value.hint
+    assert f"`sm-studio-setup fix --undo {backup_id}`" in failed.value.hint_for("cli")
+    assert f"`%sm_setup fix --undo {backup_id}`" in failed.value.hint_for("magic")
+    assert f'POST fix/undo {{"backup_id": "{backup_id}"}}' in failed.value.hint_for("rest")
     assert backups.load(backup_id).outcome == "restore-failed"
     # The backup is enough to put the role back exactly.
     # No --force needed: what the failed restore did put back is left alone.

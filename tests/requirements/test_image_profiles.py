@@ -13,7 +13,7 @@ import pytest
 from sm_studio_setup.iam import Request, can_assume, evaluate, lint
 from sm_studio_setup.iam import iamdata_index as ix
 from sm_studio_setup.requirements.image_build import DLC_ACCOUNTS, ecr_repository_arn
-from sm_studio_setup.requirements.model import Requirement
+from sm_studio_setup.requirements.model import ParamError, Requirement
 from sm_studio_setup.requirements.params import Params
 from sm_studio_setup.requirements.profiles import PROFILES, requirements_for
 from sm_studio_setup.requirements.studio_kernel import app_image_config_name, image_name
@@ -366,11 +366,13 @@ def test_studio_kernel_name_limits() -> None:
 def test_profiles_need_their_parameters() -> None:
     no_role = Params(region="us-east-1", account=ACCOUNT, domain_id="d-abc", user_profile="a")
     for profile in IMAGE_PROFILES:
-        with pytest.raises(ValueError, match="role_arn"):
+        with pytest.raises(ParamError, match="execution role") as refused:
             requirements_for(profile, no_role)
-    with pytest.raises(ValueError, match="domain_id"):
+        assert refused.value.field == "role"
+    with pytest.raises(ParamError, match="domain") as refused:
         requirements_for("studio-kernel", replace(DEFAULT, domain_id=None))
-    with pytest.raises(ValueError, match="unknown profile 'nope'"):
+    assert refused.value.field == "domain_id"
+    with pytest.raises(ParamError, match="unknown profile 'nope'"):
         requirements_for("nope", DEFAULT)
 
 
