@@ -174,67 +174,110 @@ def _error_code(exc: botocore.exceptions.ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
 
-def discover(session: boto3.Session, *, role: str | None = None) -> Discovery:
-    # Read even with an explicit role: it still names the Studio resources around us.
-    meta = read_metadata()
-    sts = client(session, "sts")
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="discover") as pool:
-        caller_future: Future[dict[str, Any]] = pool.submit(sts.get_caller_identity)
-        studio: tuple[str, How] | None = None
-        if role is None and meta is not None:
-            if meta.execution_role_arn:
-                studio = (meta.execution_role_arn, _studio_how(meta))
-            else:
-                studio = _role_from_studio(client(session, "sagemaker"), meta)
-        with translating("asking STS who the caller is"):
-            caller = caller_future.result()
+@dataclass(frozen=True)
+class Located:
+    """The role as far as it is known before STS answers: what to read, and how it was found.
 
+    ``role`` is an ARN, a ``/path/name`` or a bare name, or None when only the caller's session
+    can tell (then the name comes from sts:GetCallerIdentity). IAM's role reads take the name
+    alone, so everything but the caller case can read the role while STS is still answering.
+    """
+
+    role: str | None
+    how: How
+    meta: StudioMetadata | None
+
+
+def locate(session: boto3.Session, *, role: str | None, meta: StudioMetadata | None) -> Located:
+    """Which role, without asking STS (the Studio Describe* calls when the metadata lacks it)."""
+    if role:
+        return Located(role, "explicit", meta)
+    if meta is not None:
+        if meta.execution_role_arn:
+            return Located(meta.execution_role_arn, _studio_how(meta), meta)
+        studio = _role_from_studio(client(session, "sagemaker"), meta)
+        if studio is not None:
+            return Located(studio[0], studio[1], meta)
+    return Located(None, "caller", meta)
+
+
+def caller_identity(session: boto3.Session) -> dict[str, Any]:
+    with translating("asking STS who the caller is"):
+        found: dict[str, Any] = client(session, "sts").get_caller_identity()
+    return found
+
+
+def target_role(located: Located, caller: dict[str, Any]) -> str | None:
+    """What to read: the located role, else the caller's own role's name (None: not a role)."""
+    if located.role is not None:
+        return located.role
+    bare = role_arn_from_caller(str(caller["Arn"]))
+    return bare.rsplit("/", 1)[1] if bare else None
+
+
+def finish(
+    located: Located,
+    caller: dict[str, Any],
+    region: str,
+    *,
+    iam_arn: str | None,
+) -> Discovery:
+    """The discovery, with the role's ARN as IAM gave it (``iam_arn``, path included) or, when
+    IAM would not say, as far as it can be known (the path then stays None: unknown)."""
     caller_arn = str(caller["Arn"])
     account = str(caller["Account"])
     partition = caller_arn.split(":")[1]
-    region = str(session.region_name or (meta.region if meta else None) or "")
-
+    meta = located.meta
+    target = target_role(located, caller)
     role_arn: str | None
-    role_name: str | None
     role_path: str | None
-    how: How
-    if role:
-        how = "explicit"
-        if role.startswith("arn:"):
-            role_path, role_name = split_role_arn(role)
-            role_arn = role
-        elif "/" in role.strip("/"):
-            role_path, role_name = split_role_arn("/" + role.strip("/"))
-            role_arn = role_arn_of(partition, account, role_name, role_path)
-        else:
-            role_name = role.strip("/")
-            with translating(f"looking up role {role_name}"):
-                role_path, found_arn = find_role_path(client(session, "iam"), role_name)
-            role_arn = found_arn or role_arn_of(partition, account, role_name, role_path)
-    elif studio is not None:
-        role_arn, how = studio
-        role_path, role_name = split_role_arn(role_arn)
+    if iam_arn is not None:
+        role_arn = iam_arn
+        role_path, _ = split_role_arn(iam_arn)
+    elif target is None:
+        role_arn = role_path = None  # an IAM user or the root: no role is in play
+    elif target.startswith("arn:"):
+        role_arn = target
+        role_path, _ = split_role_arn(target)
+    elif "/" in target.strip("/"):
+        role_path, name = split_role_arn("/" + target.strip("/"))
+        role_arn = role_arn_of(partition, account, name, role_path)
     else:
-        how = "caller"
-        bare = role_arn_from_caller(caller_arn)
-        if bare is None:
-            # An IAM user or the root: no role is in play.
-            role_arn = role_name = role_path = None
-        else:
-            role_name = bare.rsplit("/", 1)[1]
-            with translating(f"looking up role {role_name}"):
-                role_path, found_arn = find_role_path(client(session, "iam"), role_name)
-            role_arn = found_arn or bare
+        role_path = None
+        role_arn = role_arn_of(partition, account, target.strip("/"), None)
     return Discovery(
         account=account,
-        region=region,
+        region=str(region or (meta.region if meta else None) or ""),
         partition=partition,
         caller_arn=caller_arn,
         role_arn=role_arn,
-        role_name=role_name,
+        role_name=split_role_arn(role_arn)[1] if role_arn else None,
         role_path=role_path,
-        how=how,
+        how=located.how,
         domain_id=meta.domain_id if meta else None,
         user_profile=meta.user_profile_name if meta else None,
         space=meta.space_name if meta else None,
     )
+
+
+def discover(session: boto3.Session, *, role: str | None = None) -> Discovery:
+    """Who we are and which role a build would use, its path looked up when not given.
+
+    The check does the same steps but reads the whole role instead of only its path
+    (``service.check.assess``), so that the role's reads overlap with STS.
+    """
+    # Read even with an explicit role: it still names the Studio resources around us.
+    meta = read_metadata()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="discover") as pool:
+        caller_future: Future[dict[str, Any]] = pool.submit(caller_identity, session)
+        located = locate(session, role=role, meta=meta)
+        caller = caller_future.result()
+    target = target_role(located, caller)
+    iam_arn: str | None = None
+    needs_path = (
+        target is not None and not target.startswith("arn:") and "/" not in target.strip("/")
+    )
+    if needs_path and target is not None:
+        with translating(f"looking up role {target}"):
+            _, iam_arn = find_role_path(client(session, "iam"), target.strip("/"))
+    return finish(located, caller, str(session.region_name or ""), iam_arn=iam_arn)

@@ -7,6 +7,8 @@ Every AWS call of the product goes through ``client()`` so retries, timeouts and
 from __future__ import annotations
 
 import os
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -72,15 +74,37 @@ def new_session(region: str | None = None, profile: str | None = None) -> boto3.
     ensure_demo_endpoint_is_local()
     session = boto3.Session(region_name=region, profile_name=profile)
     if not session.region_name:
-        raise RegionError(
-            "No AWS region is configured.",
-            "Set AWS_DEFAULT_REGION (for example us-east-1) or pass --region.",
-        )
+        raise RegionError("No AWS region is configured.", field="region")
     return session
 
 
+# One client per (session, service, flavour). Creating a client costs milliseconds and is not
+# thread-safe on a shared session (boto3's own advice: create clients before handing them to
+# threads), while a client, once made, is safe to share. The lock makes creation one at a time.
+_clients: weakref.WeakKeyDictionary[boto3.Session, dict[tuple[str, bool], Any]] = (
+    weakref.WeakKeyDictionary()
+)
+_clients_lock = threading.Lock()
+
+
+def _cached_client(session: boto3.Session, service: str, *, raw_policies: bool) -> Any:
+    with _clients_lock:
+        made = _clients.setdefault(session, {})
+        key = (service, raw_policies)
+        found = made.get(key)
+        if found is None:
+            found = session.client(service, config=_CONFIG)  # type: ignore[call-overload]
+            if raw_policies:
+                # The handler list is the client's own copy: other IAM clients keep parsing.
+                found.meta.events.unregister(
+                    "after-call.iam", botocore.handlers.json_decode_policies
+                )
+            made[key] = found
+        return found
+
+
 def client(session: boto3.Session, service: str) -> Any:
-    return session.client(service, config=_CONFIG)  # type: ignore[call-overload]
+    return _cached_client(session, service, raw_policies=False)
 
 
 def raw_policy_client(session: boto3.Session) -> Any:
@@ -89,9 +113,7 @@ def raw_policy_client(session: boto3.Session) -> Any:
     botocore parses IAM's URL-encoded documents by default (``json_decode_policies``), which
     drops the author's formatting; restoring a backup byte for byte needs the text itself.
     """
-    iam = client(session, "iam")
-    iam.meta.events.unregister("after-call.iam", botocore.handlers.json_decode_policies)
-    return iam
+    return _cached_client(session, "iam", raw_policies=True)
 
 
 def error_code(exc: BaseException) -> str:
@@ -120,10 +142,7 @@ def translate(exc: BaseException, doing: str) -> SetupError:
             " or set AWS_PROFILE.",
         )
     if isinstance(exc, botocore.exceptions.NoRegionError):
-        return RegionError(
-            f"No AWS region is configured while {doing}.",
-            "Set AWS_DEFAULT_REGION (for example us-east-1) or pass --region.",
-        )
+        return RegionError(f"No AWS region is configured while {doing}.", field="region")
     if isinstance(
         exc, botocore.exceptions.EndpointConnectionError | botocore.exceptions.ConnectTimeoutError
     ):

@@ -6,13 +6,15 @@ of it), so where the role may call it, it is the authoritative answer for ``call
 ``build`` requirements. ``trust`` requirements are not simulated: the simulator's caller must be
 an IAM user or role, never a service principal such as ``codebuild.amazonaws.com``.
 
-A managed Studio role is usually not allowed to simulate itself (FACTS-iam.md): then the
-answer is None and the check falls back to the local engine or to probes.
+A managed Studio role is usually not allowed to simulate itself (docs/ARCHITECTURE.md, "What a
+Studio role can learn about itself"): then the answer is None and the check falls back to the
+local engine or to probes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import botocore.exceptions
@@ -21,6 +23,11 @@ from ..requirements.model import ContextValue, Requirement
 from .session import client, is_access_denied, translate
 
 __all__ = ["Decisions", "simulate"]
+
+
+class _SimulatorDenied(Exception):
+    pass
+
 
 _ContextKey = tuple[tuple[str, tuple[str, ...], bool], ...]
 
@@ -108,10 +115,9 @@ def simulate(session: Any, role_arn: str, requirements: Sequence[Requirement]) -
         if req.who == "trust":
             continue
         groups.setdefault((_context_key(req.context), req.resource == "*"), []).append(req)
-    found: dict[int, str] = {}  # id(requirement) -> decision
     iam = client(session, "iam")
-    paginator = iam.get_paginator("simulate_principal_policy")
-    for (key, star), reqs in groups.items():
+
+    def one(key: _ContextKey, star: bool, reqs: list[Requirement]) -> dict[tuple[str, str], str]:
         kwargs: dict[str, Any] = {
             "PolicySourceArn": role_arn,
             "ActionNames": sorted({r.action for r in reqs}, key=str.lower),
@@ -122,18 +128,31 @@ def simulate(session: Any, role_arn: str, requirements: Sequence[Requirement]) -
             kwargs["ContextEntries"] = _context_entries(key)
         decisions: dict[tuple[str, str], str] = {}
         try:
-            for page in paginator.paginate(**kwargs):
+            for page in iam.get_paginator("simulate_principal_policy").paginate(**kwargs):
                 for result in page.get("EvaluationResults", []):
                     action = str(result["EvalActionName"]).lower()
                     resource = str(result.get("EvalResourceName", "*"))
                     decisions[(action, resource)] = str(result["EvalDecision"])
         except botocore.exceptions.ClientError as exc:
             if is_access_denied(exc):
-                # The role may not call the simulator: nothing can be learnt this way.
-                return None
+                raise _SimulatorDenied from exc
             raise translate(exc, "simulating the role's policies") from exc
         except botocore.exceptions.BotoCoreError as exc:
             raise translate(exc, "simulating the role's policies") from exc
+        return decisions
+
+    # One simulation per group, all at once: each is a round trip of its own otherwise.
+    with ThreadPoolExecutor(max_workers=max(1, len(groups)), thread_name_prefix="sim") as pool:
+        futures = [
+            (reqs, pool.submit(one, key, star, reqs)) for (key, star), reqs in groups.items()
+        ]
+        try:
+            answers = [(reqs, future.result()) for reqs, future in futures]
+        except _SimulatorDenied:
+            # The role may not call the simulator: nothing can be learnt this way.
+            return None
+    found: dict[int, str] = {}  # id(requirement) -> decision
+    for reqs, decisions in answers:
         for req in reqs:
             decision = decisions.get((req.action.lower(), req.resource))
             if decision is None:

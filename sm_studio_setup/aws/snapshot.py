@@ -9,7 +9,9 @@ The reads form three independent chains, run concurrently:
   GetPolicyVersion, each policy in parallel.
 
 So the snapshot costs at most 3 sequential round trips (more only when a list has more than one
-page). AccessDenied on any read is recorded in ``denied_reads`` and leaves that part None: the
+page). Every first read needs only the role's name, so the check starts them together with
+sts:GetCallerIdentity, and GetRole (or ListRoles) also tells the role's ARN as IAM knows it, path
+included. AccessDenied on any read is recorded in ``denied_reads`` and leaves that part None: the
 check then falls back to the simulator or probes rather than failing.
 
 One IAM client serves every thread: botocore clients are thread-safe, sessions are not.
@@ -39,6 +41,8 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class RoleSnapshot:
+    # IAM's ARN of the role (from GetRole or ListRoles) when ``arn_from_iam``; otherwise the
+    # ARN or name it was asked for, which the caller completes.
     role_arn: str
     trust_policy: dict[str, Any] | None
     trust_source: Literal["get-role", "list-roles"] | None
@@ -51,6 +55,7 @@ class RoleSnapshot:
     # restores these bytes, and the fingerprint notices any edit, whitespace included.
     trust_text: str | None = None
     inline_text: dict[str, str] | None = None
+    arn_from_iam: bool = False
 
     @property
     def policies_readable(self) -> bool:
@@ -120,14 +125,19 @@ def _call(action: str, doing: str, fn: Callable[[], T]) -> T:
         raise translate(exc, doing) from exc
 
 
+def role_name_of(role: str) -> str:
+    """The name in a role ARN, ``path/name`` or bare name: what IAM's role APIs take."""
+    return role.rsplit("/", 1)[-1]
+
+
 class _Reader:
-    def __init__(self, iam: Any, role_arn: str, fan_out: Executor) -> None:
+    def __init__(self, iam: Any, role: str, fan_out: Executor) -> None:
         self.iam = iam
-        self.role_arn = role_arn
-        self.role_name = role_arn.rsplit("/", 1)[-1]
+        self.role_name = role_name_of(role)
         self.fan_out = fan_out
         self._lock = threading.Lock()
         self.denied: set[str] = set()
+        self.iam_arn: str | None = None
 
     def deny(self, action: str) -> None:
         with self._lock:
@@ -184,6 +194,7 @@ class _Reader:
         except _Denied as denied:
             self.deny(denied.action)
             return (*self._trust_from_list_roles(), None, None)
+        self.iam_arn = str(role["Arn"])
         trust = policy_text(role["AssumeRolePolicyDocument"])
         boundary_arn = (role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
         boundary = None
@@ -204,7 +215,9 @@ class _Reader:
             self.deny(denied.action)
             return None, None
         for role in roles:
+            # Role names are unique case-insensitively within an account.
             if str(role["RoleName"]).lower() == self.role_name.lower():
+                self.iam_arn = str(role["Arn"])
                 return policy_text(role["AssumeRolePolicyDocument"]), "list-roles"
         return None, None
 
@@ -251,17 +264,19 @@ def clear_cache() -> None:
         _cache.clear()
 
 
-def _cache_key(session: boto3.Session, iam: Any, role_arn: str) -> tuple[str, str, str]:
+def _cache_key(session: boto3.Session, iam: Any, role: str) -> tuple[str, str, str]:
     # Different credentials may see different parts of the same role, and tests run several
     # emulators with the same role ARN: key on both, besides the ARN.
     credentials = session.get_credentials()
     access_key = credentials.access_key if credentials is not None else ""
-    return role_arn, str(access_key or ""), str(iam.meta.endpoint_url)
+    return role, str(access_key or ""), str(iam.meta.endpoint_url)
 
 
-def read_role(session: boto3.Session, role_arn: str, *, refresh: bool = False) -> RoleSnapshot:
+def read_role(session: boto3.Session, role: str, *, refresh: bool = False) -> RoleSnapshot:
+    """The role's documents; ``role`` is its ARN or, when the ARN is not known yet, its name
+    (IAM's role reads take only the name, and GetRole or ListRoles then tell the ARN)."""
     iam = raw_policy_client(session)
-    key = _cache_key(session, iam, role_arn)
+    key = _cache_key(session, iam, role)
     now = time.monotonic()
     if not refresh:
         with _cache_lock:
@@ -277,7 +292,7 @@ def read_role(session: boto3.Session, role_arn: str, *, refresh: bool = False) -
         ThreadPoolExecutor(max_workers=width, thread_name_prefix="snapshot-read") as fan_out,
     ):
         # Chains wait on fan-out tasks, never the other way round: two pools cannot deadlock.
-        reader = _Reader(iam, role_arn, fan_out)
+        reader = _Reader(iam, role, fan_out)
         role_future = chains.submit(reader.role_chain)
         inline_future = chains.submit(reader.inline_chain)
         managed_future = chains.submit(reader.managed_chain)
@@ -291,7 +306,7 @@ def read_role(session: boto3.Session, role_arn: str, *, refresh: bool = False) -
         else None
     )
     snapshot = RoleSnapshot(
-        role_arn=role_arn,
+        role_arn=reader.iam_arn or role,
         trust_policy=parse_document(trust_text) if trust_text is not None else None,
         trust_source=trust_source,
         boundary_arn=boundary_arn,
@@ -301,6 +316,7 @@ def read_role(session: boto3.Session, role_arn: str, *, refresh: bool = False) -
         denied_reads=tuple(sorted(reader.denied)),
         trust_text=trust_text,
         inline_text=inline_text,
+        arn_from_iam=reader.iam_arn is not None,
     )
     with _cache_lock:
         _cache[key] = (time.monotonic(), snapshot)

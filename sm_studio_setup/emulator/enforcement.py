@@ -3,7 +3,7 @@
 with the error each service really returns instead of reaching moto.
 
 moto's own enforcement is not used: it ignores resources for most services and crashes on
-service-principal trust policies (docs/FACTS-tooling.md).
+service-principal trust policies (docs/ARCHITECTURE.md, "The emulator").
 """
 
 from __future__ import annotations

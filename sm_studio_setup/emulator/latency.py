@@ -67,24 +67,55 @@ def parse_latency(text: str) -> LatencySpec:
     return LatencySpec(low, high)
 
 
+# Intervals kept for ``rounds``; a benchmark's few hundred requests fit many times over.
+_MAX_INTERVALS = 10_000
+
+
+def sequential_rounds(intervals: Iterable[tuple[float, float]]) -> int:
+    """The longest chain of requests each of which started only after the previous one ended:
+    how many round trips an operation really waited for one after another, whatever ran
+    beside them. Greedy by end time finds the largest set of pairwise disjoint intervals,
+    which is exactly such a chain."""
+    rounds, last_end = 0, float("-inf")
+    for start, end in sorted(intervals, key=lambda se: se[1]):
+        if start >= last_end:
+            rounds, last_end = rounds + 1, end
+    return rounds
+
+
 class RequestCounter:
-    """Thread-safe count of AWS requests, in total and per ``service:Operation``."""
+    """Thread-safe count of AWS requests, in total and per ``service:Operation``, with when
+    each one was served (so a benchmark can tell sequential round trips from parallel ones)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._by_operation: Counter[str] = Counter()
+        self._bytes_in: Counter[str] = Counter()
+        self._intervals: list[tuple[float, float]] = []
 
-    def record(self, operation: str) -> None:
+    def record(self, operation: str, size: int = 0) -> None:
+        """One request of ``operation`` whose body held ``size`` bytes (uploads)."""
         with self._lock:
             self._by_operation[operation] += 1
+            if size:
+                self._bytes_in[operation] += size
+
+    def served(self, start: float, end: float) -> None:
+        with self._lock:
+            if len(self._intervals) < _MAX_INTERVALS:
+                self._intervals.append((start, end))
 
     def reset(self) -> None:
         with self._lock:
             self._by_operation.clear()
+            self._bytes_in.clear()
+            self._intervals.clear()
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
             by_operation = dict(sorted(self._by_operation.items()))
+            bytes_in = dict(sorted(self._bytes_in.items()))
+            intervals = list(self._intervals)
         by_service: Counter[str] = Counter()
         for operation, count in by_operation.items():
             by_service[operation.split(":", 1)[0]] += count
@@ -92,6 +123,9 @@ class RequestCounter:
             "total": sum(by_operation.values()),
             "by_service": dict(sorted(by_service.items())),
             "by_operation": by_operation,
+            "rounds": sequential_rounds(intervals),
+            "bytes_in": sum(bytes_in.values()),
+            "bytes_in_by_operation": bytes_in,
         }
 
 
@@ -164,10 +198,19 @@ class LatencyMiddleware:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         if is_control_path(environ.get("PATH_INFO", "")):
             return self.app(environ, start_response)
-        self.counter.record(describe_request(environ))
+        try:
+            size = max(0, int(environ.get("CONTENT_LENGTH") or 0))
+        except ValueError:
+            size = 0
+        self.counter.record(describe_request(environ), size)
+        started = time.monotonic()
         spec = self.spec
         if spec is not None and spec.max_ms > 0:
             with self._rng_lock:
                 delay = spec.sample_seconds(self._rng)
             self._sleep(delay)
-        return self.app(environ, start_response)
+        try:
+            # moto answers with a list of bytes, so the work is done once this returns.
+            return self.app(environ, start_response)
+        finally:
+            self.counter.served(started, time.monotonic())

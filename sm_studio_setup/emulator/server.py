@@ -131,6 +131,30 @@ class _EndpointSession(boto3.session.Session):
         return super().resource(*args, **kwargs)
 
 
+def _caching_dispatcher(base: type[Any]) -> type[Any]:
+    """moto's dispatcher, remembering which backend serves a host.
+
+    moto finds the backend for every request under one global lock, listing its own package
+    folder (a directory read and some 180 stats) on the way: several milliseconds per request,
+    one request at a time, which would make concurrent reads look sequential. A host always
+    maps to the same backend, so the answer is kept.
+    """
+
+    class CachingDispatcher(base):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._backend_of: dict[str | None, Any] = {}
+
+        def get_backend_for_host(self, host: str | None) -> Any:
+            try:
+                return self._backend_of[host]
+            except KeyError:
+                found = self._backend_of[host] = super().get_backend_for_host(host)
+                return found
+
+    return CachingDispatcher
+
+
 class Emulator:
     def __init__(
         self,
@@ -234,7 +258,7 @@ class Emulator:
             self.workdir = self._workdir_arg
             self.workdir.mkdir(parents=True, exist_ok=True)
 
-        moto_app = DomainDispatcherApplication(create_backend_app)
+        moto_app = _caching_dispatcher(DomainDispatcherApplication)(create_backend_app)
         self._latency_app = LatencyMiddleware(
             FaultMiddleware(
                 EnforcementMiddleware(StaleReadMiddleware(moto_app, self.faults)), self.faults

@@ -1,6 +1,6 @@
 """The check: who we are, what the workflow needs, and what the role really has.
 
-Three ways to know, chosen per requirement and named in each finding (DESIGN.md):
+Three ways to know, chosen per requirement and named in each finding (docs/ARCHITECTURE.md):
 ``local`` — the role's own documents, read and judged by the engine (the only way to judge the
 trust policy); ``simulator`` — IAM's SimulatePrincipalPolicy when the documents cannot be read;
 ``probe`` — harmless calls when neither is allowed. What could not be established is
@@ -10,17 +10,19 @@ trust policy); ``simulator`` — IAM's SimulatePrincipalPolicy when the document
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 import boto3
 
-from ..aws.discovery import Discovery, discover
+from ..aws.discovery import Discovery, caller_identity, finish, locate, target_role
+from ..aws.metadata import read_metadata
 from ..aws.probes import probe
 from ..aws.simulator import simulate
 from ..aws.snapshot import RoleSnapshot, read_role
-from ..errors import SetupError
-from ..iam import lint
+from ..errors import BadInput
+from ..iam import Policy, compile_policies, compile_policy, lint
 from ..requirements.model import Requirement
 from ..requirements.params import Params, partition_of
 from ..requirements.policy import judge
@@ -95,6 +97,11 @@ class CheckOptions:
     refresh: bool = False
 
 
+def refused(exc: ValueError, what: str) -> BadInput:
+    """A parameter the requirements refuse, naming the input that fixes it when known."""
+    return BadInput(f"{what}: {exc}.", "", field=getattr(exc, "field", None))
+
+
 def build_params(
     options: CheckOptions,
     *,
@@ -126,7 +133,7 @@ def build_params(
             no_logs=options.no_logs,
         )
     except ValueError as exc:
-        raise SetupError(f"Invalid parameters: {exc}.", "See the command's --help.") from exc
+        raise refused(exc, "Invalid parameters") from exc
 
 
 def _params(found: Discovery, options: CheckOptions) -> Params:
@@ -143,8 +150,8 @@ def _params(found: Discovery, options: CheckOptions) -> Params:
 
 def _fix(req: Requirement, profile: str) -> str:
     if req.who == "trust":
-        return f"add {req.principal} to the role's trust policy (sm-studio-setup fix)"
-    return f"grant it in the inline policy sm-studio-setup-{profile} (sm-studio-setup fix)"
+        return f"add {req.principal} to the role's trust policy"
+    return f"grant it in the inline policy sm-studio-setup-{profile}"
 
 
 def _finding(
@@ -170,13 +177,39 @@ def _finding(
     )
 
 
-def _local(req: Requirement, snapshot: RoleSnapshot, role_arn: str, profile: str) -> Finding:
-    identity = [*(snapshot.inline or {}).values(), *(snapshot.managed or {}).values()]
+@dataclass(frozen=True)
+class _Compiled:
+    """The role's documents parsed once per check, not once per requirement (a Studio role's
+    managed policies hold hundreds of statements), and named, so evidence says which policy."""
+
+    identity: list[Policy]
+    trust: Policy | None
+    boundary: Policy | None
+
+    @classmethod
+    def of(cls, snapshot: RoleSnapshot) -> _Compiled:
+        named = {
+            **(snapshot.inline or {}),
+            **{arn.rsplit("/", 1)[-1]: doc for arn, doc in (snapshot.managed or {}).items()},
+        }
+        trust, boundary = snapshot.trust_policy, snapshot.boundary
+        return cls(
+            identity=compile_policies(named),
+            trust=compile_policy(trust, "trust") if trust is not None else None,
+            boundary=(
+                compile_policy(boundary, "boundary", name=snapshot.boundary_arn.rsplit("/", 1)[-1])
+                if boundary is not None and snapshot.boundary_arn
+                else None
+            ),
+        )
+
+
+def _local(req: Requirement, compiled: _Compiled, role_arn: str, profile: str) -> Finding:
     decision = judge(
         req,
-        identity_policies=identity,
-        trust_policy=snapshot.trust_policy,
-        boundary=snapshot.boundary,
+        identity_policies=compiled.identity,
+        trust_policy=compiled.trust,
+        boundary=compiled.boundary,
         role_arn=role_arn,
     )
     if decision.result == "allowed":
@@ -207,6 +240,7 @@ def judge_requirements(
 ) -> list[Finding]:
     findings: dict[int, Finding] = {}
     permission_reqs = [(i, r) for i, r in enumerate(requirements) if r.who != "trust"]
+    compiled = _Compiled.of(snapshot)
     for i, req in enumerate(requirements):
         if req.who != "trust":
             continue
@@ -215,7 +249,7 @@ def judge_requirements(
                 req, "unknown", "none", "the trust policy could not be read", profile
             )
         else:
-            found = _local(req, snapshot, role_arn, profile)
+            found = _local(req, compiled, role_arn, profile)
             # Say where the trust policy came from: ListRoles is the managed-domain path.
             findings[i] = Finding(
                 **{**asdict(found), "evidence": f"{snapshot.trust_source}: {found.evidence}"}
@@ -224,9 +258,21 @@ def judge_requirements(
     # documents alone decide only when the boundary is known too.
     if snapshot.policies_readable and snapshot.boundary_known:
         for i, req in permission_reqs:
-            findings[i] = _local(req, snapshot, role_arn, profile)
+            findings[i] = _local(req, compiled, role_arn, profile)
     else:
         simulated = simulate(session, role_arn, [r for _, r in permission_reqs])
+        unsimulated = [
+            (i, r) for i, r in permission_reqs if simulated is None or r not in simulated
+        ]
+        # The probes are independent calls: all in one round, not one round each.
+        with ThreadPoolExecutor(max_workers=16, thread_name_prefix="probe") as pool:
+            probed = dict(
+                zip(
+                    (i for i, _ in unsimulated),
+                    pool.map(lambda ir: probe(session, ir[1]), unsimulated),
+                    strict=True,
+                )
+            )
         for i, req in permission_reqs:
             if simulated is not None and req in simulated:
                 decision = simulated[req]
@@ -234,7 +280,7 @@ def judge_requirements(
                     req, _SIMULATED.get(decision, "unknown"), "simulator", decision, profile
                 )
                 continue
-            result = probe(session, req)
+            result = probed[i]
             if result.status == "allowed":
                 findings[i] = _finding(req, "allowed", "probe", result.evidence, profile)
             elif result.status == "denied":
@@ -288,19 +334,44 @@ def check(session: boto3.Session, options: CheckOptions) -> Report:
     return assess(session, options).report
 
 
-def assess(session: boto3.Session, options: CheckOptions) -> Assessment:
-    found = discover(session, role=options.role)
-    if found.role_arn is None:
-        raise SetupError(
-            "No execution role was found: the credentials are not a role session.",
-            "Pass --role with the role a build should use.",
+def _read(session: boto3.Session, options: CheckOptions) -> tuple[Discovery, RoleSnapshot]:
+    """Discovery and the role's snapshot, overlapped: the role's first reads need only its
+    name, which is known before STS answers unless it comes from the caller's own session,
+    so identity and the role's lists go out together (3 rounds in all, not 4)."""
+    meta = read_metadata()
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="check") as pool:
+        caller_future = pool.submit(caller_identity, session)
+        located = locate(session, role=options.role, meta=meta)
+        snapshot_future = (
+            pool.submit(read_role, session, located.role, refresh=options.refresh)
+            if located.role is not None
+            else None
         )
+        caller = caller_future.result()
+        if snapshot_future is None:
+            target = target_role(located, caller)
+            if target is None:
+                raise BadInput(
+                    "No execution role was found: the credentials are not a role session.",
+                    "Give the role a build should use (a role name, path/name or ARN).",
+                    field="role",
+                )
+            snapshot_future = pool.submit(read_role, session, target, refresh=options.refresh)
+        snapshot = snapshot_future.result()
+    iam_arn = snapshot.role_arn if snapshot.arn_from_iam else None
+    found = finish(located, caller, str(session.region_name or ""), iam_arn=iam_arn)
+    assert found.role_arn is not None  # a role was read
+    return found, replace(snapshot, role_arn=found.role_arn)
+
+
+def assess(session: boto3.Session, options: CheckOptions) -> Assessment:
+    found, snapshot = _read(session, options)
+    assert found.role_arn is not None
     params = _params(found, options)
     try:
         requirements = requirements_for(options.profile, params)
     except ValueError as exc:
-        raise SetupError(f"Cannot derive the {options.profile} requirements: {exc}.", "") from exc
-    snapshot = read_role(session, found.role_arn, refresh=options.refresh)
+        raise refused(exc, f"Cannot derive the {options.profile} requirements") from exc
     findings = judge_requirements(session, requirements, snapshot, found.role_arn, options.profile)
     notes = [f"could not call {read}" for read in snapshot.denied_reads]
     if found.role_path is None:

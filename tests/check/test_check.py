@@ -13,6 +13,7 @@ from pathlib import Path
 import boto3
 import pytest
 
+from sm_studio_setup.emulator.latency import parse_latency
 from sm_studio_setup.emulator.server import Emulator
 from sm_studio_setup.requirements.params import Params
 from sm_studio_setup.requirements.policy import policy_for, trust_change
@@ -55,6 +56,37 @@ def run_check(options: CheckOptions | None = None) -> Report:
 
 def gaps(report: Report) -> set[tuple[str, str]]:
     return {(f.who, f.action) for f in report.gaps()}
+
+
+def test_identity_and_the_roles_reads_go_out_together(demo: Emulator) -> None:
+    # Studio's metadata names the role, so its reads need not wait for STS: 3 sequential
+    # rounds in all (identity + the lists, the documents, the versions); benchmarks/ times it.
+    run_check()  # botocore's models load outside the counted run
+    demo.counter.reset()
+    demo.set_latency(parse_latency("50"))
+    try:
+        run_check()
+    finally:
+        demo.set_latency(None)
+    stats = demo.counter.snapshot()
+    if demo.scenario == "self-service":
+        assert stats["by_operation"] == {
+            "iam:GetPolicy": 1,
+            "iam:GetPolicyVersion": 1,
+            "iam:GetRole": 1,
+            "iam:GetRolePolicy": 1,
+            "iam:ListAttachedRolePolicies": 1,
+            "iam:ListRolePolicies": 1,
+            "sts:GetCallerIdentity": 1,
+        }
+        assert stats["rounds"] == 3
+    else:
+        # The reads denied in round 1, ListRoles for the trust in round 2, then the simulator
+        # (denied) and the probes, each set sent at once: 4, however many probes.
+        assert stats["by_operation"]["sts:GetCallerIdentity"] == 1
+        assert stats["by_operation"]["iam:SimulatePrincipalPolicy"] >= 2
+        assert stats["total"] > 10
+        assert stats["rounds"] == 4
 
 
 def test_reports_exactly_the_gaps_the_profiles_predict(demo: Emulator) -> None:

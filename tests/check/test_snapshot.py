@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -21,9 +20,9 @@ from sm_studio_setup.emulator.seed import (
 )
 from sm_studio_setup.emulator.server import Emulator
 
-# Large against the emulator's own per-request work (IAM engine, moto: tens of ms per round),
-# so that 3 rounds stay well under the bound while 4 or more would not.
-LATENCY_MS = 300.0
+# Large against the emulator's own per-request work (IAM engine, moto: a few ms per request),
+# so that requests sent together overlap in the emulator whatever the machine's load.
+LATENCY_MS = 100.0
 
 
 @pytest.fixture(scope="module", params=["self-service", "managed"])
@@ -73,9 +72,7 @@ def test_round_trips_are_concurrent_and_counted(emulator: Emulator, role_arn: st
     emulator.counter.reset()
     emulator.set_latency(parse_latency(f"{LATENCY_MS:g}"))
     try:
-        start = time.perf_counter()
         snap = read_role(session, role_arn, refresh=True)
-        elapsed = time.perf_counter() - start
     finally:
         emulator.set_latency(None)
     stats = emulator.counter.snapshot()
@@ -101,9 +98,10 @@ def test_round_trips_are_concurrent_and_counted(emulator: Emulator, role_arn: st
         assert snap.trust_source == "list-roles"
     assert stats["by_operation"] == expected
     assert stats["total"] == sum(expected.values())
-    # Not a speed test (benchmarks/snapshot_rounds.py measures the rounds): only that the reads
-    # overlap, with room for a loaded machine. Sequential reads would take >= total latencies.
-    assert elapsed < (stats["total"] - 0.5) * LATENCY_MS / 1000, f"{elapsed:.3f}s: not concurrent"
+    # Not a speed test (benchmarks/ times it): the emulator saw the reads overlap, so no more
+    # than 3 of them ran one after another (round 1: the lists and GetRole; 2: the documents
+    # and default versions; 3: the versions, or ListRoles after GetRole was denied).
+    assert stats["rounds"] == (3 if emulator.scenario == "self-service" else 2)
 
 
 def test_cache_hit_makes_no_request_and_refresh_rereads(emulator: Emulator, role_arn: str) -> None:
@@ -157,9 +155,7 @@ def test_many_policies_are_read_concurrently(emulator: Emulator) -> None:
     emulator.counter.reset()
     emulator.set_latency(parse_latency(f"{LATENCY_MS:g}"))
     try:
-        start = time.perf_counter()
         snap = read_role(admin, role_arn, refresh=True)
-        elapsed = time.perf_counter() - start
     finally:
         emulator.set_latency(None)
     assert snap.denied_reads == ()
@@ -174,6 +170,5 @@ def test_many_policies_are_read_concurrently(emulator: Emulator) -> None:
         "iam:GetPolicy": 4,
         "iam:GetPolicyVersion": 4,
     }
-    # 14 requests; sequential would be >= 14 latencies. Three rounds are what
-    # benchmarks/snapshot_rounds.py measures; here only the overlap, with room for load.
-    assert elapsed < 7 * LATENCY_MS / 1000, f"{elapsed:.3f}s: reads were not concurrent"
+    # 14 requests, one after another in 3 rounds only (benchmarks/ times them).
+    assert emulator.counter.snapshot()["rounds"] == 3

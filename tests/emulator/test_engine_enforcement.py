@@ -1,7 +1,7 @@
 """The demo identity as the emulator treats it, decided by the project's IAM engine.
 
-These are the gaps a default Studio role really has (FACTS-iam.md, FACTS-sm-docker.md), so the
-check and fix built on top can be tested against the emulator as against AWS.
+These are the gaps a default Studio role really has (docs/sm-docker.md, docs/ARCHITECTURE.md),
+so the check and fix built on top can be tested against the emulator as against AWS.
 """
 
 from __future__ import annotations

@@ -15,11 +15,13 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+from botocore.config import Config
 
 from sm_studio_setup.emulator import codebuild
 from sm_studio_setup.emulator.latency import (
@@ -28,6 +30,7 @@ from sm_studio_setup.emulator.latency import (
     RequestCounter,
     describe_request,
     parse_latency,
+    sequential_rounds,
 )
 from sm_studio_setup.emulator.server import ADMIN_ACCESS_KEY_ID, Emulator, check_loopback
 
@@ -162,6 +165,27 @@ def test_fixed_latency_delays_every_call_and_is_counted(fresh: Emulator) -> None
     assert stats["total"] == 5
     assert stats["by_service"] == {"sts": 5}
     assert stats["by_operation"] == {"sts:GetCallerIdentity": 5}
+
+
+def test_rounds_count_requests_made_one_after_another_not_beside_each_other(
+    fresh: Emulator,
+) -> None:
+    fresh.set_latency(parse_latency("50"))
+    timed_calls(fresh, 3)
+    assert fresh.counter.snapshot()["rounds"] == 3
+    fresh.counter.reset()
+    sts = fresh.admin_session().client("sts", config=Config(max_pool_connections=8))
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(lambda _: sts.get_caller_identity(), range(4)))
+    stats = fresh.counter.snapshot()
+    assert (stats["total"], stats["rounds"]) == (4, 1)
+
+
+def test_sequential_rounds_is_the_longest_chain_of_disjoint_intervals() -> None:
+    assert sequential_rounds([]) == 0
+    # Two overlapping first reads, then one that starts after both, then one beside it.
+    assert sequential_rounds([(0, 1), (0.1, 1.1), (1.2, 2), (1.5, 2.5)]) == 2
+    assert sequential_rounds([(0, 1), (1, 2), (2, 3)]) == 3
 
 
 def test_ranged_latency_delays_at_least_its_minimum(fresh: Emulator) -> None:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 import subprocess
 import time
@@ -36,6 +35,8 @@ from botocore.exceptions import ClientError
 
 from sm_studio_setup.emulator.server import Emulator
 
+from ..smdocker import SmDockerUnavailable, smdocker_env
+from ..smdocker import smdocker_executable as built_smdocker
 from .support import trust_policy
 
 REPO = Path(__file__).resolve().parents[2]
@@ -67,32 +68,14 @@ class SmDockerRun:
 
 def smdocker_executable() -> str:
     """Builds (or finds) the separate venv; never skips: a missing venv is made here."""
-    done = subprocess.run(
-        ["bash", str(REPO / "scripts" / "smdocker-venv.sh")],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.fail(f"scripts/smdocker-venv.sh failed:\n{done.stderr}\n{done.stdout}")
-    exe = done.stdout.strip().splitlines()[-1]
-    assert os.access(exe, os.X_OK), exe
-    return exe
+    try:
+        return built_smdocker()
+    except SmDockerUnavailable as exc:
+        pytest.fail(str(exc))
 
 
 def client_env(emulator: Emulator, home: Path) -> dict[str, str]:
-    """Only what a user's shell would hand sm-docker, with no AWS config of the machine's."""
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(home),
-        "LANG": "C.UTF-8",
-        "AWS_CONFIG_FILE": str(home / "no-aws-config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(home / "no-aws-credentials"),
-        "AWS_EC2_METADATA_DISABLED": "true",
-    }
-    env.update(emulator.client_env())
-    return env
+    return smdocker_env(emulator, home)
 
 
 def make_context(path: Path) -> Path:
