@@ -98,7 +98,9 @@ INLINE_POLICIES: dict[str, dict[str, Any]] = {
                     "ecr:BatchGetImage",
                     "ecr:GetDownloadUrlForLayer",
                 ],
-                "Resource": "arn:aws:ecr:*:${aws:PrincipalAccount}:repository/sagemaker-studio-*",
+                # A variable before the fifth colon would be literal text (AWS substitutes only
+                # in the resource part): the account is written out.
+                "Resource": f"arn:aws:ecr:*:{ACCOUNT}:repository/sagemaker-studio-*",
             },
             {
                 "Sid": "RegistryLogin",

@@ -16,6 +16,13 @@ to write instead. Codes:
 - ``service-wildcard`` (warning): ``service:*`` allowed on every resource of the service.
 - ``unknown-condition-key`` (warning): a key that is neither global nor defined by a service
   of the statement's actions.
+- ``variable-before-resource`` (error): a Resource/NotResource entry with a ``${...}`` in its
+  partition, service, region or account. "You can use a policy variable in the Resource
+  element, but only in the resource portion of the ARN. This portion of the ARN appears after
+  the fifth colon (:). You can't use a variable to replace parts of the ARN before the fifth
+  colon, such as the service or account" ("IAM policy elements: Variables and tags",
+  https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html): AWS
+  takes it literally there, so the entry matches no real resource.
 
 Data: "Service Authorization Reference" (actions, resource types, ARN formats, condition keys),
 https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html
@@ -33,6 +40,7 @@ from typing import Any, Literal
 
 from . import iamdata_index as ix
 from .model import Condition, Policy, PolicyKind, PolicyValidationError, Statement
+from .variables import variable_spans
 
 Severity = Literal["error", "warning"]
 
@@ -47,6 +55,7 @@ CODES: Mapping[str, str] = {
     "full-admin": "error",
     "service-wildcard": "warning",
     "unknown-condition-key": "warning",
+    "variable-before-resource": "error",
 }
 PolicyInput = Mapping[str, Any] | str | Policy
 
@@ -376,7 +385,10 @@ def _pattern_elems(pattern: str, variables: bool) -> tuple[list[_Elem], bool]:
             if found:
                 inner = found.group(1)
                 # ${*}, ${?}, ${$} are literal characters; any other variable is replaced by
-                # a value we cannot know here, and a substituted value is literal text.
+                # a value we cannot know here, and a substituted value is literal text. Before
+                # the fifth colon AWS substitutes nothing, but variable-before-resource reports
+                # that; here the variable stands for what was meant, so that the entry is not
+                # also reported as of no resource type.
                 tokens.append(("=", _ESCAPES[inner]) if inner in _ESCAPES else ("v", ""))
                 pos = found.end()
                 continue
@@ -574,11 +586,80 @@ class _Linter:
             resolved.append(item)
             if finding:
                 self.add(finding)
+        self._early_variables(statement)
         if statement.actions is not None:
             self._resources(statement, resolved)
         self._conditions(statement, resolved if statement.actions is not None else None)
         if statement.effect == "Allow" and self.policy.kind not in _NON_GRANTING_KINDS:
             self._risky(statement, resolved)
+
+    # -- variables before the resource part
+
+    def _early_variables(self, statement: Statement) -> None:
+        for element, entries in (
+            ("Resource", statement.resources),
+            ("NotResource", statement.not_resources),
+        ):
+            for index, entry in enumerate(entries or ()):
+                early = _variables_before_resource(entry)
+                if early:
+                    path = self._element_path(statement, element, index)
+                    self.add(self._early_variable(path, element, entry, early))
+
+    def _early_variable(
+        self, path: str, element: str, entry: str, early: Sequence[tuple[int, int, int]]
+    ) -> Finding:
+        named = list(dict.fromkeys((entry[start:end], segment) for start, end, segment in early))
+        where = " and ".join(f'"{text}" in the {_ARN_SEGMENTS[segment]}' for text, segment in named)
+        effect = (
+            "the statement never applies through it"
+            if element == "Resource"
+            else "as a NotResource entry it excludes nothing"
+        )
+        written: list[str] = []
+        pos = 0
+        for start, end, segment in early:
+            literal = _ESCAPES.get(entry[start + 2 : end - 1])
+            written.append(entry[pos:start] + (literal or _PLACEHOLDERS[segment]))
+            pos = end
+        written.append(entry[pos:])
+        account = _account_of(self.policy) or "ACCOUNT_ID"
+        rewritten = "".join(written).replace("ACCOUNT_ID", account)
+        advice = []
+        tied: dict[str, str] = {}
+        for text, segment in named:
+            literal = _ESCAPES.get(text[2:-1])
+            if literal:
+                advice.append(f'in place of "{text}" write "{literal}" itself')
+                continue
+            advice.append(f'in place of "{text}" write {_WRITE_INSTEAD[segment]}')
+            key = _CONDITION_FOR_SEGMENT.get(segment)
+            if key and text[2:-1].split(",")[0].strip().lower() != key.lower():
+                tied.setdefault(key, text)
+        suggestion = f'{"; ".join(advice)}: "{rewritten}".'
+        suggestion = suggestion[0].upper() + suggestion[1:]
+        if tied:
+            block = json.dumps({"StringEquals": tied})
+            which = (
+                'variable, write "*" in its segment'
+                if len(tied) == 1
+                else 'variables, write "*" in their segments'
+            )
+            suggestion += (
+                f' To tie the resource to the {which} and add "Condition": {block} (condition '
+                "values do substitute variables)."
+            )
+        return Finding(
+            code="variable-before-resource",
+            severity="error",
+            path=path,
+            message=(
+                f'"{entry}" has {where}: AWS substitutes policy variables only in the resource '
+                "part of an ARN (after the fifth colon) and takes them literally before it, so "
+                f"the entry matches no real resource: {effect}."
+            ),
+            suggestion=suggestion,
+        )
 
     # -- resource types
 
@@ -831,6 +912,49 @@ class _Linter:
                 ),
             )
         )
+
+
+# The segments before an ARN's resource part, by the number of colons in front of them.
+_ARN_SEGMENTS = (
+    'prefix (where "arn" belongs)',
+    "partition segment",
+    "service segment",
+    "region segment",
+    "account segment",
+)
+_PLACEHOLDERS = ("arn", "aws", "SERVICE", "REGION", "ACCOUNT_ID")
+_WRITE_INSTEAD = (
+    '"arn"',
+    'the partition itself ("aws", "aws-cn" or "aws-us-gov")',
+    'the service prefix itself (such as "s3" or "ecr")',
+    'the region name (such as "us-east-1"), or "*" for any region',
+    'the 12-digit account ID, or "*" for any account',
+)
+# Condition keys that carry the region and the account of a request, where a variable is
+# substituted ("aws:RequestedRegion", "aws:ResourceAccount" in "AWS global condition context
+# keys").
+_CONDITION_FOR_SEGMENT = {3: "aws:RequestedRegion", 4: "aws:ResourceAccount"}
+
+
+def _variables_before_resource(entry: str) -> list[tuple[int, int, int]]:
+    """The ``${...}`` of a Resource entry in its partition, service, region or account:
+    (start, end, segment), ``segment`` counting the colons outside ``${...}`` before it (the
+    segment the author meant it to fill).
+
+    The engine keeps literal each one that begins before the fifth colon as written, the
+    colons inside ``${aws:...}`` included (``resource_portion``). That is every one found here
+    but those behind another one's colon (``arn:aws:ecr:${aws:RequestedRegion}:${x}:...``),
+    which would become literal as soon as the first is fixed, so they are reported with it."""
+    early: list[tuple[int, int, int]] = []
+    colons = 0
+    pos = 0
+    for start, end in variable_spans(entry):
+        colons += entry.count(":", pos, start)
+        if colons >= 5:
+            break
+        early.append((start, end, colons))
+        pos = end
+    return early
 
 
 def _grants_passrole(text: str) -> bool:

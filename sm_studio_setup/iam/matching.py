@@ -16,6 +16,13 @@ AWS rules (IAM User Guide):
   resource ARN segment, it can expand to match beyond the colon boundaries". The resource
   part is case-sensitive ("In the Resource element, the IAM user name is case sensitive");
   partition, service, region and account compare case-insensitively.
+- Variables in resources ("IAM policy elements: Variables and tags", Resource element,
+  https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html): "You
+  can use a policy variable in the Resource element, but only in the resource portion of the
+  ARN. This portion of the ARN appears after the fifth colon (:). You can't use a variable to
+  replace parts of the ARN before the fifth colon, such as the service or account." A
+  ``${...}`` that begins before the pattern's fifth ``:`` (counted in the text as written) is
+  therefore literal text, and a pattern with fewer than five colons substitutes nothing.
 - Principals: "IAM JSON policy elements: Principal"
   (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html):
   an account (id or ``:root`` ARN) stands for every principal of that account, a role ARN
@@ -31,7 +38,7 @@ from functools import lru_cache
 
 from .context import RequestContext
 from .model import Principal
-from .variables import Piece, expand, has_variables
+from .variables import Piece, expand, has_variables, resource_portion
 
 _STAR = object()
 _QMARK = object()
@@ -169,7 +176,8 @@ def action_matches(pattern: str, action: str) -> bool:
 
 
 def _split_pieces(pieces: Sequence[Piece], limit: int) -> list[tuple[Piece, ...]]:
-    """Split pieces at ':' (in any piece: a substituted ':' separates too) into at most
+    """Split pieces at ':' (in any piece: the ':' of a ``${aws:...}`` kept literally before the
+    resource part separates too, as the colons of the text as written) into at most
     ``limit + 1`` parts, the last keeping its colons."""
     parts: list[list[Piece]] = [[]]
     for text, literal in pieces:
@@ -312,12 +320,13 @@ def resource_matches(
 
     ``"*"`` matches everything, including resources that are not ARNs (actions without a
     resource type are requested on ``"*"``). Variables are expanded when ``variables``
-    (Version 2012-10-17 documents); an unresolved variable without a default never matches.
+    (Version 2012-10-17 documents), and only in the resource portion of the ARN (after the
+    fifth colon); an unresolved variable without a default never matches.
     """
     if pattern == "*":
         return True
     if variables and has_variables(pattern):
-        pieces = expand(pattern, context)
+        pieces = expand(pattern, context, literal_before=resource_portion(pattern))
         if pieces is None:
             return False
         return _arn_pattern(pieces).match(arn)

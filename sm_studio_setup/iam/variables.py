@@ -19,9 +19,16 @@ https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.ht
   variables"), so a multi-valued key is treated as unresolved.
 - Only ``"Version": "2012-10-17"`` policies substitute; callers decide that (see
   ``resource_matches(..., variables=False)``).
+- In the Resource element a variable is substituted "only in the resource portion of the ARN.
+  This portion of the ARN appears after the fifth colon (:). You can't use a variable to
+  replace parts of the ARN before the fifth colon, such as the service or account." Callers
+  pass where that portion begins (``expand(..., literal_before=...)``); a ``${...}`` before it
+  is kept as written.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 from .context import RequestContext
 
@@ -74,26 +81,52 @@ def _add(pieces: list[Piece], text: str, literal: bool) -> None:
         pieces.append((text, literal))
 
 
-def expand(template: str, context: RequestContext) -> tuple[Piece, ...] | None:
+def variable_spans(text: str) -> Iterator[tuple[int, int]]:
+    """Where the ``${...}`` variables and escapes of ``text`` are: (start, end) index pairs,
+    ``end`` just past the closing brace, left to right, as ``expand`` reads them."""
+    pos = 0
+    while True:
+        start = text.find("${", pos)
+        if start < 0:
+            return
+        end = _closing_brace(text, start + 2)
+        if end < 0:
+            # "${" with no closing brace is not a variable; it stays ordinary text.
+            return
+        yield start, end + 1
+        pos = end + 1
+
+
+def resource_portion(pattern: str) -> int:
+    """Where the resource portion of a Resource/NotResource pattern begins: the index of its
+    fifth ':' as written (colons inside ``${...}`` count), or its length when it has fewer.
+    AWS substitutes no variable that begins before it."""
+    at = -1
+    for _ in range(5):
+        at = pattern.find(":", at + 1)
+        if at < 0:
+            return len(pattern)
+    return at
+
+
+def expand(
+    template: str, context: RequestContext, *, literal_before: int = 0
+) -> tuple[Piece, ...] | None:
     """Substitute the policy variables of ``template`` from ``context``.
 
     Returns the pieces of the result (pattern text and literal text), or None when a variable
-    has no value and no default (the element then does not match).
+    has no value and no default (the element then does not match). A ``${...}`` that begins
+    before index ``literal_before`` is not substituted: it stays as written, as literal text
+    (``*`` and ``?`` in it are not wildcards).
     """
     pieces: list[Piece] = []
     pos = 0
-    length = len(template)
-    while pos < length:
-        start = template.find("${", pos)
-        if start < 0:
-            break
-        end = _closing_brace(template, start + 2)
-        if end < 0:
-            # "${" with no closing brace is not a variable; it stays ordinary text.
-            break
+    for start, end in variable_spans(template):
         _add(pieces, template[pos:start], False)
-        body = template[start + 2 : end]
-        if body in _ESCAPES:
+        body = template[start + 2 : end - 1]
+        if start < literal_before:
+            _add(pieces, template[start:end], True)
+        elif body in _ESCAPES:
             _add(pieces, _ESCAPES[body], True)
         else:
             key, default = _split_default(body)
@@ -104,7 +137,7 @@ def expand(template: str, context: RequestContext) -> tuple[Piece, ...] | None:
                 _add(pieces, default, True)
             else:
                 return None
-        pos = end + 1
+        pos = end
     _add(pieces, template[pos:], False)
     return tuple(pieces)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -323,6 +324,102 @@ def bare_address_of_other_family_in_not_ip(case: Mapping[str, Any]) -> bool:
     return False
 
 
+def _not_resources(case: Mapping[str, Any]) -> Iterable[tuple[Mapping[str, Any], str]]:
+    """(document, entry) of every NotResource entry in every document of the case."""
+    for doc in _documents(case):
+        statements = doc.get("Statement") if isinstance(doc, Mapping) else None
+        if isinstance(statements, Mapping):
+            statements = [statements]
+        for statement in statements or []:
+            entries = statement.get("NotResource")
+            for entry in [entries] if isinstance(entries, str) else entries or []:
+                yield doc, entry
+
+
+def _glob(pattern: str, text: str, *, ignore_case: bool) -> bool:
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    flags = re.DOTALL | (re.IGNORECASE if ignore_case else 0)
+    return re.fullmatch(regex, text, flags) is not None
+
+
+def _prefix_matches(pattern_parts: Sequence[str], arn_parts: Sequence[str]) -> bool:
+    """Partition, service, region and account, each a case-insensitive glob."""
+    return all(_glob(pattern_parts[i], arn_parts[i], ignore_case=True) for i in range(1, 5))
+
+
+def _resource_type_prefix(parts: Sequence[str]) -> str:
+    """The resource-type prefix of a pattern's resource part ("repository/", "log-group:"; none
+    for S3), which iam-simulate compares literally before it looks at the resource id."""
+    resource = ":".join(parts[5:])
+    if parts[2] == "s3" and parts[3] == "" and parts[4] == "":
+        return ""
+    cuts = [i for i in (resource.find("/"), resource.find(":")) if i >= 0]
+    return resource[: min(cuts) + 1] if cuts else ""
+
+
+def _variables_without_value(entry: str, context: Mapping[str, Any]) -> bool:
+    """A ``${key}`` in the resource part of ``entry`` (after its fifth colon) whose key the
+    request lacks and that has no default."""
+    resource_part = entry.split(":", 5)[5] if entry.count(":") >= 5 else ""
+    for body in re.findall(r"\$\{([^}]*)\}", resource_part):
+        if body in ("*", "?", "$") or "," in body:
+            continue
+        if body.strip().lower() not in context:
+            return True
+    return False
+
+
+def not_resource_variable_without_value(case: Mapping[str, Any]) -> bool:
+    """D7: a NotResource entry (Version 2012-10-17) with a variable in its resource part whose
+    key the request lacks, no default, and every ARN segment before the resource id like the
+    request's. AWS: "the resource that includes a policy variable with no value will not match
+    any resource", so NotResource covers the request and the statement applies; iam-simulate
+    does not invert that mismatch (``unresolvablePolicyVariable``) and drops the statement."""
+    resource = case["request"]["resource"]
+    arn_parts = resource.split(":", 5)
+    if len(arn_parts) != 6:
+        return False
+    context = _context(case)
+    for doc, entry in _not_resources(case):
+        if doc.get("Version") != _VARIABLE_VERSION or not isinstance(entry, str):
+            continue
+        parts = entry.split(":")
+        if len(parts) < 6 or not _variables_without_value(entry, context):
+            continue
+        if _prefix_matches(parts, arn_parts) and arn_parts[5].startswith(
+            _resource_type_prefix(parts)
+        ):
+            return True
+    return False
+
+
+def short_not_resource_that_misses(case: Mapping[str, Any]) -> bool:
+    """D8: a NotResource entry of fewer than six segments with a ``*`` (``arn:aws:sagemaker:
+    us-east-1:1234*``) that does not match the request's resource: another ARN, neither as a
+    glob across the colons nor padded with ``*`` segments, or the ``*`` of an action without
+    resource types. AWS: NotResource covers the request, the statement applies; iam-simulate
+    pads the pattern and does not invert the mismatch (``shortArnExpandedMismatch``), so the
+    statement does not apply."""
+    resource = case["request"]["resource"]
+    arn_parts = resource.split(":", 5)
+    if len(arn_parts) != 6 and resource != "*":
+        return False
+    for _doc, entry in _not_resources(case):
+        if not isinstance(entry, str) or "*" not in entry or "${" in entry:
+            continue
+        parts = entry.split(":")
+        if len(parts) >= 6 or parts[0].lower() != "arn":
+            continue
+        if resource == "*":
+            return True
+        padded = [*parts, *["*"] * (6 - len(parts))]
+        if _prefix_matches(padded, arn_parts) and _glob(padded[5], arn_parts[5], ignore_case=False):
+            continue
+        if not _glob(entry, resource, ignore_case=True):
+            return True
+    return False
+
+
 KNOWN_DIVERGENCES = {
     "D1": variables_in_old_version,
     "D2": date_epoch_mixed_with_iso,
@@ -330,6 +427,8 @@ KNOWN_DIVERGENCES = {
     "D4": cidr_with_prefix_zero,
     "D5": variable_in_arn_condition_prefix,
     "D6": bare_address_of_other_family_in_not_ip,
+    "D7": not_resource_variable_without_value,
+    "D8": short_not_resource_that_misses,
 }
 
 

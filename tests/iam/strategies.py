@@ -13,7 +13,8 @@ the action takes (iam-simulate rejects anything else), context keys the action a
 ARNs without wildcards, multivalued keys only under ForAllValues/ForAnyValue (AWS: "Multivalued
 context keys require a condition set operator" — reference_policies_condition-single-vs-multi-
 valued-context-keys), and no wildcard or variable inside an ARN's resource-type prefix (AWS ARN
-reference, "Incorrect wildcard usage").
+reference, "Incorrect wildcard usage"). Variables are generated before the resource part too
+(partition, service, region, account), where AWS does not substitute them.
 """
 
 from __future__ import annotations
@@ -306,18 +307,62 @@ def resource_id_patterns(draw: Draw, rid: str, *, with_variables: bool) -> str:
     return str(draw(st.sampled_from(choices)))
 
 
+# Variables AWS does not substitute, by the ARN segment they are written in (AWS: "You can't
+# use a variable to replace parts of the ARN before the fifth colon, such as the service or
+# account", reference_policies_variables). Their keys are in every request (aws:PrincipalAccount)
+# or often (aws:RequestedRegion, aws:SourceAccount), so substituting them would resolve.
+PREFIX_VARIABLES: dict[int, tuple[str, ...]] = {
+    1: ("${aws:PrincipalTag/team, 'aws'}",),
+    2: ("${aws:PrincipalTag/team}",),
+    3: ("${aws:RequestedRegion}", "${aws:RequestedRegion, 'us-east-1'}"),
+    4: (
+        "${aws:PrincipalAccount}",
+        "${aws:SourceAccount}",
+        f"${{aws:PrincipalAccount, '{ACCOUNT}'}}",
+        "${*}",
+    ),
+}
+SERVICES_OF_TARGETS = tuple(sorted({t.prefix.split(":")[2] for t in TARGETS if t.prefix}))
+
+
+@st.composite
+def short_patterns(draw: Draw, parts: list[str]) -> str:
+    """An ARN pattern of fewer than six segments ending in '*' ("If the * wildcard is the last
+    character of a resource ARN segment, it can expand to match beyond the colon boundaries",
+    reference_policies_elements_resource), of the request's service or another one."""
+    service = draw(st.sampled_from((parts[2], parts[2], *SERVICES_OF_TARGETS)))
+    service = _mutate_case(draw, service) if draw(st.integers(0, 3)) == 0 else service
+    region = draw(st.sampled_from((parts[3], *REGIONS)))
+    account = draw(st.sampled_from((parts[4], *ACCOUNTS)))
+    choices = (
+        "arn:*",
+        f"arn:aws:{service[:1]}*",
+        f"arn:aws:{service}:*",
+        f"arn:aws:{service}:{region}:*",
+        f"arn:aws:{service}:{region}:{account[:4]}*",
+    )
+    return str(draw(st.sampled_from(choices)))
+
+
 @st.composite
 def resource_patterns(draw: Draw, arn: Arn, *, with_variables: bool = False) -> str:
     if not arn.prefix or draw(st.integers(0, 9)) == 0:
         return "*"
     parts = arn.prefix.split(":")  # arn, partition, service, region, account, type-prefix
-    kind = draw(st.sampled_from(("same", "case", "wild", "other_account")))
+    kinds = ["same", "case", "wild", "other_account", "short"]
+    if with_variables:
+        kinds.append("variable")
+    kind = draw(st.sampled_from(kinds))
+    if kind == "short":
+        return str(draw(short_patterns(parts)))
     # iam-simulate recognises an S3 ARN only when written "arn:...:s3:::"; otherwise it takes the
     # bucket name for a resource type and matches no wildcard in it (docs/iam-divergences.md,
-    # "Not generated"). Only the partition of S3 ARNs is varied.
+    # "Not generated"). Only the partition of S3 ARNs is varied, but for variables, which make
+    # the entry match nothing in both engines.
     last = 1 if parts[2] == "s3" else 4
     if kind == "case":
-        # partition, service, region and account compare case-insensitively (FACTS-iam.md).
+        # partition, service, region and account compare case-insensitively (IAM User Guide,
+        # "IAM JSON policy elements: Resource").
         k = draw(st.integers(1, last))
         parts[k] = parts[k].upper()
     elif kind == "wild":
@@ -327,6 +372,9 @@ def resource_patterns(draw: Draw, arn: Arn, *, with_variables: bool = False) -> 
             parts[k] = "*"
     elif kind == "other_account" and parts[4]:
         parts[4] = OTHER_ACCOUNT if parts[4] == ACCOUNT else ACCOUNT
+    elif kind == "variable":
+        k = draw(st.sampled_from((1, 2, 3, 3, 4, 4, 4)))
+        parts[k] = str(draw(st.sampled_from(PREFIX_VARIABLES[k])))
     prefix = ":".join(parts)
     return prefix + str(draw(resource_id_patterns(arn.rid, with_variables=with_variables)))
 
@@ -580,9 +628,16 @@ def wildcard_cases(draw: Draw) -> Json:
 def not_element_cases(draw: Draw) -> Json:
     """NotAction and NotResource in identity policies; NotPrincipal in resource policies."""
     request, _target, arn = draw(requests())
+    # With variables half of the time: a NotResource entry that matches nothing (a variable
+    # without a value, or one before the fifth colon) makes its statement apply.
+    with_variables = draw(st.booleans())
     docs = draw(
         st.lists(
-            policies(request, arn, not_elements=True, condition_chance=4), min_size=1, max_size=2
+            policies(
+                request, arn, not_elements=True, with_variables=with_variables, condition_chance=4
+            ),
+            min_size=1,
+            max_size=2,
         )
     )
     resource_policy = None

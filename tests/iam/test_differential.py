@@ -294,6 +294,22 @@ _D1 = {
     ],
 }
 
+
+def _not_resource(
+    entry: str, action: str = "ecr:PutImage", resource: str = REPO, **context: Any
+) -> dict[str, Any]:
+    statement = {"Effect": "Allow", "Action": action, "NotResource": entry}
+    return {
+        "request": _req(action, resource, **context),
+        "identity_policies": [{"Version": "2012-10-17", "Statement": [statement]}],
+    }
+
+
+_D7_ENTRY = f"arn:aws:ecr:us-east-1:{gen.ACCOUNT}:repository/${{aws:username}}"
+_D7 = _not_resource(_D7_ENTRY)
+_D8_ENTRY = f"arn:aws:sagemaker:us-east-1:{gen.ACCOUNT[:4]}*"
+_D8 = _not_resource(_D8_ENTRY)
+
 # (divergence, case, AWS's answer per its documentation, iam-simulate's answer). Each is
 # explained, with the documentation that decides it, in docs/iam-divergences.md.
 DIVERGENCES: list[tuple[str, dict[str, Any], str, str]] = [
@@ -347,6 +363,11 @@ DIVERGENCES: list[tuple[str, dict[str, Any], str, str]] = [
         "allowed",
         "implicit_deny",
     ),
+    # No aws:username in the request: the NotResource entry matches no resource, so the
+    # statement applies to the repository.
+    ("D7", _D7, "allowed", "implicit_deny"),
+    # A short pattern of another service does not match the repository: NotResource covers it.
+    ("D8", _D8, "allowed", "implicit_deny"),
 ]
 
 
@@ -359,6 +380,21 @@ def test_known_divergences_are_real_recognised_and_decided_as_aws_documents(
     assert known_divergence(case) == name
     assert oracle.ask(case).result == simulate  # still diverging: else drop it from the list
     assert engine_result(case) == aws
+
+
+def test_short_not_resource_diverges_on_the_star_of_an_action_without_resource_types_too(
+    oracle: Oracle,
+) -> None:
+    # The same D8 mismatch, left uninverted, when the request is on "*": the strategies give
+    # such actions only "*" patterns, so this one is checked here.
+    case = _not_resource(_D8_ENTRY, "ecr:GetAuthorizationToken", "*")
+    assert known_divergence(case) == "D8"
+    assert oracle.ask(case).result == "implicit_deny"
+    assert engine_result(case) == "allowed"
+    # A six-segment NotResource entry on "*" is inverted by iam-simulate: both allow.
+    six = _not_resource(f"{REPO[:-1]}*", "ecr:GetAuthorizationToken", "*")
+    assert known_divergence(six) is None
+    assert oracle.ask(six).result == engine_result(six) == "allowed"
 
 
 def test_known_divergence_predicates_are_narrow() -> None:
@@ -386,6 +422,22 @@ def test_known_divergence_predicates_are_narrow() -> None:
         {"aws:SourceIp": "2001:db8::1"}, {"NotIpAddress": {"aws:SourceIp": "10.0.0.0/8"}}
     )
     assert known_divergence(d6) is None
+    repository = f"arn:aws:ecr:us-east-1:{gen.ACCOUNT}:repository/"
+    for d7 in (
+        _not_resource(repository + "${aws:username}", **{"aws:username": "alice"}),
+        _not_resource(repository + "${aws:username, 'alice'}"),
+        _not_resource(f"arn:aws:sagemaker:us-east-1:{gen.ACCOUNT}:domain/${{aws:username}}"),
+        _not_resource(f"arn:aws:ecr:us-east-1:{gen.ACCOUNT}:${{aws:username}}/x"),
+        _not_resource(_D7_ENTRY, "ecr:GetAuthorizationToken", "*"),
+    ):
+        assert known_divergence(d7) is None, d7
+    for d8 in (
+        _not_resource("arn:aws:ecr:us-east-1:1111*"),  # matches the repository
+        _not_resource("arn:aws:*:repository/sagemaker-studio-d-x"),  # spans colons, matches
+        _not_resource("arn:aws:sagemaker:us-east-1:*:*"),  # six segments
+        _not_resource("arn:AWS:ECR:*"),  # matches: the prefix ignores case
+    ):
+        assert known_divergence(d8) is None, d8
 
 
 def test_strategies_generate_cases_the_oracle_can_judge(oracle: Oracle) -> None:

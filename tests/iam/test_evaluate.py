@@ -483,6 +483,42 @@ def test_variables_are_substituted_only_in_version_2012_10_17() -> None:
     assert evaluate(literal, [doc(statement, version=None)]).allowed
 
 
+def test_variables_are_substituted_only_after_the_fifth_colon() -> None:
+    # "You can use a policy variable in the Resource element, but only in the resource portion
+    # of the ARN ... You can't use a variable to replace parts of the ARN before the fifth
+    # colon, such as the service or account" (IAM policy elements: Variables and tags).
+    role = f"arn:aws:iam::{ACCOUNT}:role/x"
+    get_role = req("iam:GetRole", role, **{"aws:PrincipalAccount": ACCOUNT})
+    account = doc(allow("iam:GetRole", "arn:aws:iam::${aws:PrincipalAccount}:role/*"))
+    assert evaluate(get_role, [account]).result == "implicit_deny"
+    repository = f"arn:aws:ecr:us-east-1:{ACCOUNT}:repository/r"
+    put_image = req("ecr:PutImage", repository, **{"aws:RequestedRegion": "us-east-1"})
+    region = doc(allow("ecr:PutImage", f"arn:aws:ecr:${{aws:RequestedRegion}}:{ACCOUNT}:*"))
+    assert evaluate(put_image, [region]).result == "implicit_deny"
+    # After the fifth colon the variable is substituted.
+    home = doc(allow("s3:GetObject", "arn:aws:s3:::bucket/${aws:username}/*"))
+    assert evaluate(req("s3:GetObject", "arn:aws:s3:::bucket/alice/x", USER), [home]).allowed
+    assert not evaluate(req("s3:GetObject", "arn:aws:s3:::bucket/bob/x", USER), [home]).allowed
+
+
+def test_not_resource_with_a_variable_before_the_fifth_colon_excludes_nothing() -> None:
+    # The literal entry matches no real ARN, so NotResource covers the request.
+    policy = doc(
+        {
+            "Effect": "Deny",
+            "Action": "iam:GetRole",
+            "NotResource": "arn:aws:iam::${aws:PrincipalAccount}:role/*",
+        }
+    )
+    request = req(
+        "iam:GetRole", f"arn:aws:iam::{ACCOUNT}:role/x", **{"aws:PrincipalAccount": ACCOUNT}
+    )
+    assert evaluate(request, [ALLOW_ALL, policy]).result == "explicit_deny"
+    # Written with the account id, the same entry excludes the role.
+    own = json.loads(json.dumps(policy).replace("${aws:PrincipalAccount}", ACCOUNT))
+    assert evaluate(request, [ALLOW_ALL, own]).result == "allowed"
+
+
 def test_derived_context_keys_come_only_from_the_request() -> None:
     def allowed_when(condition: dict[str, Any], request: Request) -> bool:
         return evaluate(request, [doc(allow(Condition=condition))]).allowed

@@ -17,16 +17,9 @@ import pytest
 from sm_studio_setup.iam import iamdata_index as ix
 from sm_studio_setup.iam.lint import CODES, Finding, lint
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-MANAGED = SHARED / "fixtures" / "aws-managed-policies"
-SEEDS = SHARED / "seeds"
+from ..fixtures import MANAGED_POLICIES, managed_policy, managed_policy_files, seed_text
 
-
-def _shared_dir(path: Path) -> Path:
-    # The fixtures live beside the repository (in CI too); a missing directory is a broken
-    # checkout, not a reason to skip.
-    assert path.is_dir(), f"missing {path}: check out the shared fixtures beside the repository"
-    return path
+MANAGED = MANAGED_POLICIES
 
 
 def policy(*statements: Mapping[str, Any]) -> dict[str, Any]:
@@ -58,28 +51,9 @@ def is_real_action(name: str) -> bool:
 # ------------------------------------------------------------------ seeds
 
 
-def _json_blocks(text: str) -> list[Any]:
-    """Every balanced {...} in a text that parses as JSON."""
-    found: list[Any] = []
-    start = text.find("{")
-    while start >= 0:
-        depth = 0
-        for end in range(start, len(text)):
-            depth += {"{": 1, "}": -1}.get(text[end], 0)
-            if depth == 0:
-                break
-        try:
-            found.append(json.loads(text[start : end + 1]))
-            start = text.find("{", end + 1)
-        except ValueError:
-            start = text.find("{", start + 1)
-    return found
-
-
-def _seed(prefix: str) -> str:
-    matches = sorted(_shared_dir(SEEDS).glob(f"{prefix}_*.txt"))
-    assert matches, f"seed {prefix} missing in {SEEDS}"
-    return matches[0].read_text(encoding="utf-8")
+def _seed_004_documents() -> list[dict[str, Any]]:
+    documents: list[dict[str, Any]] = json.loads(seed_text("004-mlflow-deploy-policies.json"))
+    return [d for d in documents if "Statement" in d]
 
 
 def _terraform_policy(text: str) -> dict[str, Any]:
@@ -97,7 +71,7 @@ def _terraform_policy(text: str) -> dict[str, Any]:
 
 
 def test_seed_004_typo_is_reported_with_the_real_action() -> None:
-    documents = [d for d in _json_blocks(_seed("004")) if isinstance(d, dict) and "Statement" in d]
+    documents = _seed_004_documents()
     permission = next(d for d in documents if "ecr:DescribeGitRepositories" in json.dumps(d))
     findings = lint(permission)
     unknown = only(findings, "unknown-action")
@@ -112,7 +86,7 @@ def test_seed_004_typo_is_reported_with_the_real_action() -> None:
 
 
 def test_seed_004_other_documents_lint_clean_as_their_kind() -> None:
-    documents = [d for d in _json_blocks(_seed("004")) if isinstance(d, dict) and "Statement" in d]
+    documents = _seed_004_documents()
     trust = [d for d in documents if "Principal" in json.dumps(d)]
     assert trust, "seed 004 has a trust policy"
     for document in trust:
@@ -120,7 +94,7 @@ def test_seed_004_other_documents_lint_clean_as_their_kind() -> None:
 
 
 def test_seed_003_wildcards_and_passrole() -> None:
-    document = _terraform_policy(_seed("003"))
+    document = _terraform_policy(seed_text("003-mlops-cicd-iam_roles.tf"))
     findings = lint(document)
     wildcard = only(findings, "service-wildcard")
     assert [(f.path, f.severity) for f in wildcard] == [("Statement[2].Action[0]", "warning")]
@@ -435,6 +409,83 @@ def test_trust_policy_keys() -> None:
     assert lint(document, kind="trust") == []
 
 
+# ------------------------------------------------------------------ variables before the resource
+
+
+@pytest.mark.parametrize(
+    ("resource", "segment", "written"),
+    [
+        (
+            "arn:aws:iam::${aws:PrincipalAccount}:role/*",
+            "account",
+            "arn:aws:iam::ACCOUNT_ID:role/*",
+        ),
+        (
+            "arn:aws:ecr:${aws:RequestedRegion}:123456789012:repository/*",
+            "region",
+            "arn:aws:ecr:REGION:123456789012:repository/*",
+        ),
+        ("arn:aws:${aws:PrincipalTag/service}:::b/*", "service", "arn:aws:SERVICE:::b/*"),
+        ("arn:${aws:PrincipalTag/partition, 'aws'}:s3:::b/*", "partition", "arn:aws:s3:::b/*"),
+        ("arn:aws:iam::${*}:role/x", "account", "arn:aws:iam::*:role/x"),
+    ],
+)
+def test_variable_before_the_resource_part(resource: str, segment: str, written: str) -> None:
+    # "You can't use a variable to replace parts of the ARN before the fifth colon, such as the
+    # service or account" (IAM User Guide, "IAM policy elements: Variables and tags").
+    findings = only(
+        lint(policy(allow("*", ["arn:aws:s3:::ok", resource]))), "variable-before-resource"
+    )
+    assert [(f.severity, f.path) for f in findings] == [("error", "Statement[0].Resource[1]")]
+    assert f"in the {segment} segment" in findings[0].message
+    assert "literally" in findings[0].message
+    assert f'"{written}"' in findings[0].suggestion
+
+
+def test_variable_in_the_account_suggests_the_account_or_a_condition() -> None:
+    document = policy(allow("iam:GetRole", "arn:aws:iam::${aws:PrincipalAccount}:role/*"))
+    (finding,) = only(lint(document), "variable-before-resource")
+    assert finding.path == "Statement[0].Resource"
+    assert "12-digit account ID" in finding.suggestion and '"*"' in finding.suggestion
+    assert '{"StringEquals": {"aws:ResourceAccount": "${aws:PrincipalAccount}"}}' in (
+        finding.suggestion
+    )
+
+
+def test_variables_behind_another_variables_colon_are_reported_with_it() -> None:
+    resource = "arn:aws:ecr:${aws:RequestedRegion}:${aws:PrincipalAccount}:repository/*"
+    (finding,) = only(lint(policy(allow("ecr:PutImage", resource))), "variable-before-resource")
+    assert "region segment" in finding.message and "account segment" in finding.message
+    assert '"arn:aws:ecr:REGION:ACCOUNT_ID:repository/*"' in finding.suggestion
+
+
+def test_variable_before_the_resource_part_of_not_resource() -> None:
+    document = policy(
+        {
+            "Effect": "Deny",
+            "Action": "iam:*",
+            "NotResource": ["arn:aws:iam::${aws:PrincipalAccount}:role/Admin"],
+        }
+    )
+    (finding,) = only(lint(document), "variable-before-resource")
+    assert finding.path == "Statement[0].NotResource[0]"
+    assert "excludes nothing" in finding.message
+
+
+@pytest.mark.parametrize(
+    "resource",
+    [
+        "arn:aws:s3:::bucket/${aws:username}/*",
+        "arn:aws:iam::123456789012:role/${aws:PrincipalTag/team}-*",
+        "arn:aws:logs:*:*:log-group:/aws/${aws:username}:*",
+        "arn:aws:s3:::b/${*}",
+        "arn:aws:ecr:*:123456789012:repository/*",
+    ],
+)
+def test_variables_in_the_resource_part_are_fine(resource: str) -> None:
+    assert not only(lint(policy(allow("*", resource))), "variable-before-resource")
+
+
 # ------------------------------------------------------------------ invalid documents
 
 
@@ -456,9 +507,11 @@ def test_every_finding_is_complete_and_uses_a_documented_code() -> None:
         allow("s3:ListBucket", "arn:aws:s3:::b/*"),
         allow(["iam:PassRole", "s3:*"], "*", Condition={"StringEquals": {"aws:Nope": "x"}}),
         allow("*", "*"),
+        allow("iam:GetRole", "arn:aws:iam::${aws:PrincipalAccount}:role/*"),
     )
     findings = lint(document)
     assert set(codes(findings)) >= {
+        "variable-before-resource",
         "unknown-action",
         "unknown-service",
         "resource-type-mismatch",
@@ -478,7 +531,7 @@ def test_every_finding_is_complete_and_uses_a_documented_code() -> None:
 
 
 def _managed() -> list[Path]:
-    files = sorted(_shared_dir(MANAGED).glob("*.json"))
+    files = managed_policy_files()
     assert len(files) >= 9, f"expected the AWS managed policies in {MANAGED}"
     return files
 
@@ -550,7 +603,7 @@ def test_miscased_resource_part_points_at_the_right_spelling() -> None:
 
 
 def test_lint_is_fast_once_the_index_is_warm() -> None:
-    document = json.loads((_shared_dir(MANAGED) / "AmazonSageMakerFullAccess.json").read_text())
+    document = managed_policy("AmazonSageMakerFullAccess")
     lint(document)
     start = time.perf_counter()
     for _ in range(5):

@@ -241,10 +241,8 @@ def test_question_mark_is_one_character_in_the_resource_part() -> None:
 
 
 def test_variables_in_resources() -> None:
-    context = RequestContext(
-        {"sagemaker:DomainId": "d-abc", "aws:PrincipalAccount": "123456789012"}
-    )
-    pattern = "arn:aws:sagemaker:*:${aws:PrincipalAccount}:user-profile/${sagemaker:DomainId}/*"
+    context = RequestContext({"sagemaker:DomainId": "d-abc", "aws:username": "alice"})
+    pattern = "arn:aws:sagemaker:*:123456789012:user-profile/${sagemaker:DomainId}/*"
     assert resource_matches(
         pattern, "arn:aws:sagemaker:us-east-1:123456789012:user-profile/d-abc/u", context
     )
@@ -254,10 +252,69 @@ def test_variables_in_resources() -> None:
     assert not resource_matches(
         pattern, "arn:aws:sagemaker:us-east-1:123456789012:user-profile/d-abc/u", EMPTY
     )
-    # A substituted value in the case-insensitive account segment compares case-insensitively
-    # like any other text there; in the resource part it is case-sensitive.
+    # In the resource part a substituted value is case-sensitive like the rest of it.
     assert not resource_matches(
         pattern, "arn:aws:sagemaker:us-east-1:123456789012:user-profile/D-ABC/u", context
+    )
+    assert resource_matches(
+        "arn:aws:s3:::bucket/${aws:username}/*", "arn:aws:s3:::bucket/alice/notes.txt", context
+    )
+
+
+ACCOUNT_CONTEXT = RequestContext(
+    {
+        "aws:PrincipalAccount": "123456789012",
+        "aws:RequestedRegion": "us-east-1",
+        "aws:username": "alice",
+    }
+)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "arn"),
+    [
+        # "You can't use a variable to replace parts of the ARN before the fifth colon, such as
+        # the service or account" (IAM User Guide, "IAM policy elements: Variables and tags").
+        ("arn:aws:iam::${aws:PrincipalAccount}:role/*", "arn:aws:iam::123456789012:role/x"),
+        (
+            "arn:aws:ecr:${aws:RequestedRegion}:123456789012:repository/x",
+            "arn:aws:ecr:us-east-1:123456789012:repository/x",
+        ),
+        (
+            "arn:aws:ecr:us-east-1:${aws:PrincipalAccount, '123456789012'}:repository/x",
+            "arn:aws:ecr:us-east-1:123456789012:repository/x",
+        ),
+        ("arn:aws:iam::${*}:role/x", "arn:aws:iam::123456789012:role/x"),
+        ("arn:aws:iam::${aws:PrincipalAccount}:*", "arn:aws:iam::123456789012:role/x"),
+        ("arn:aws:iam::${aws:PrincipalAccount}*", "arn:aws:iam::123456789012:role/x"),
+        # Fewer than five colons: no resource portion, nothing is substituted.
+        ("arn:aws:s3:${aws:username}*", "arn:aws:s3:::alice/x"),
+        ("${aws:PrincipalAccount}*", "123456789012"),
+    ],
+)
+def test_variables_before_the_fifth_colon_are_literal_text(pattern: str, arn: str) -> None:
+    assert not resource_matches(pattern, arn, ACCOUNT_CONTEXT)
+    # Literal, not "unresolved": the text as written matches itself, its '*' included.
+    literal = pattern.replace("*", "x") if pattern.endswith("*") else pattern
+    assert resource_matches(pattern, literal, ACCOUNT_CONTEXT)
+    assert resource_matches(pattern, literal, EMPTY)
+
+
+def test_only_the_variables_before_the_fifth_colon_are_literal() -> None:
+    context = RequestContext({"aws:PrincipalAccount": "123456789012", "aws:username": "alice"})
+    # The ':' inside "${aws:PrincipalAccount}" counts: "${aws" is the account segment as
+    # written and "${aws:username}" comes after the fifth colon, so it is substituted.
+    pattern = "arn:aws:iam::${aws:PrincipalAccount}:role/${aws:username}"
+    assert resource_matches(pattern, "arn:aws:iam::${aws:PrincipalAccount}:role/alice", context)
+    assert not resource_matches(pattern, "arn:aws:iam::${aws:PrincipalAccount}:role/bob", context)
+    assert not resource_matches(pattern, "arn:aws:iam::123456789012:role/alice", context)
+    # Still a variable after the fifth colon: unresolved there, the entry matches nothing.
+    assert not resource_matches(pattern, "arn:aws:iam::${aws:PrincipalAccount}:role/alice", EMPTY)
+    # Literal text keeps '*' literal; the '*' outside it stays a wildcard.
+    assert not resource_matches("arn:aws:iam::${*}:role/x", "arn:aws:iam::${ab}:role/x", EMPTY)
+    wild = "arn:aws:ecr:*:${aws:PrincipalAccount}:repository/*"
+    assert resource_matches(
+        wild, "arn:aws:ecr:eu-west-1:${aws:PrincipalAccount}:repository/y", EMPTY
     )
 
 

@@ -172,6 +172,46 @@ def test_variables_off_means_literal_dollar_text() -> None:
     assert resource_matches(pattern, "arn:aws:s3:::bucket/alice", CONTEXT)
 
 
-def test_substituted_colon_still_separates_segments() -> None:
+def test_substituted_colon_is_resource_text() -> None:
+    # Only the resource part substitutes, and it keeps its colons: a ':' in the value is text.
+    context = RequestContext({"aws:x": "g:log-stream:s"})
+    pattern = "arn:aws:logs:us-east-1:123456789012:log-group:${aws:x}"
+    assert resource_matches(
+        pattern, "arn:aws:logs:us-east-1:123456789012:log-group:g:log-stream:s", context
+    )
+    assert not resource_matches(
+        pattern, "arn:aws:logs:us-east-1:123456789012:log-group:g:log-stream:t", context
+    )
+
+
+def test_variable_before_the_resource_part_is_not_substituted() -> None:
+    # "You can't use a variable to replace parts of the ARN before the fifth colon."
     context = RequestContext({"aws:x": "123456789012:role/r"})
-    assert resource_matches("arn:aws:iam::${aws:x}", "arn:aws:iam::123456789012:role/r", context)
+    assert not resource_matches(
+        "arn:aws:iam::${aws:x}", "arn:aws:iam::123456789012:role/r", context
+    )
+    assert resource_matches("arn:aws:iam::${aws:x}", "arn:aws:iam::${aws:x}", context)
+
+
+def test_literal_before_keeps_earlier_variables_as_written() -> None:
+    template = "a:${aws:username}:${*}-${aws:username}"
+    assert expand(template, CONTEXT, literal_before=3) == (
+        ("a:", False),
+        ("${aws:username}", True),
+        (":", False),
+        ("*", True),
+        ("-", False),
+        ("alice", True),
+    )
+    assert expand(template, CONTEXT, literal_before=len(template)) == (
+        ("a:", False),
+        ("${aws:username}", True),
+        (":", False),
+        ("${*}", True),
+        ("-", False),
+        ("${aws:username}", True),
+    )
+    # Kept as written, an absent key is not "unresolved"; after the limit it still is.
+    missing = "a:${aws:missing}:${aws:missing}"
+    assert expand(missing, CONTEXT, literal_before=len(missing)) is not None
+    assert expand(missing, CONTEXT, literal_before=3) is None
