@@ -19,10 +19,12 @@ _QUOTED = "[\"']" + _SHARED + "[\"']"
 _OUTSIDE = re.compile(
     "|".join(
         (
-            r"\.\./" + _SHARED + r"\b",  # ../shared/...
+            # The folder beside the checkout, relative or absolute, and pathlib joins naming
+            # it (written here without its name, so that this file does not match itself).
+            r"\.\./" + _SHARED + r"\b",
             r"/work/" + _SHARED + r"\b",
-            _QUOTED + r"\s*/",  # "shared" / "fixtures"
-            r"/\s*" + _QUOTED,  # Path(...).parent / "shared"
+            _QUOTED + r"\s*/",
+            r"/\s*" + _QUOTED,
         )
     )
 )
