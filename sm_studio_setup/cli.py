@@ -9,9 +9,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType
 
 from . import __version__
 from .errors import BadInput, SetupError
@@ -108,7 +111,7 @@ EXIT_HANDOFF = 1
 
 
 def _cmd_fix(args: argparse.Namespace) -> int:
-    from .fix_report import render_backups_text, render_fix_text
+    from .fix_report import render_backups_text, render_fix_text, render_undo_plan_text
     from .repair.handoff import render
 
     service = Service(region=args.region)
@@ -121,6 +124,15 @@ def _cmd_fix(args: argparse.Namespace) -> int:
         )
         return EXIT_OK
     if args.undo:
+        if not args.apply:
+            # What the undo would write, first: a backup is only as trustworthy as its file.
+            preview = service.fix_undo_plan(args.undo)
+            print(
+                json.dumps(preview.to_json(), indent=2)
+                if args.json
+                else render_undo_plan_text(preview, "cli")
+            )
+            return EXIT_OK
         undone = service.fix_undo(args.undo, force=args.force)
         print(json.dumps(undone.to_json(), indent=2) if args.json else undone.message)
         return EXIT_OK
@@ -239,7 +251,8 @@ def _add_requirements_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-source-account-condition",
         action="store_true",
-        help="don't add aws:SourceAccount to the CodeBuild trust (confused-deputy protection)",
+        help="don't narrow the added trust statements with aws:SourceAccount and "
+        "aws:SourceArn (confused-deputy protection)",
     )
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="the requirements as JSON")
@@ -264,7 +277,12 @@ def add_fix_arguments(parser: argparse.ArgumentParser) -> None:
         help="print the change as an administrator applies it (with --apply: the hand-off "
         "format when the role may not change itself)",
     )
-    parser.add_argument("--undo", metavar="BACKUP_ID", help="restore the documents a fix replaced")
+    parser.add_argument(
+        "--undo",
+        metavar="BACKUP_ID",
+        help="show what restoring the documents a fix replaced would write (with --apply: "
+        "restore them)",
+    )
     parser.add_argument(
         "--force", action="store_true", help="with --undo: restore even if the role changed since"
     )
@@ -319,20 +337,35 @@ def _add_demo_arguments(parser: argparse.ArgumentParser) -> None:
     demo.add_arguments(parser)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, turned into an interrupt so that it takes the same way out as Ctrl-C: a fix
+    restores what it wrote, a build stops and cleans up."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise Terminated(signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     as_json = bool(getattr(args, "json", False))
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         return int(args.func(args))
     except SetupError as exc:
         _print_error(exc, as_json)
         return EXIT_ERROR
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         # A fix restores what it wrote before the interruption goes on; its backup says so.
         hint = " (fix --list-backups shows how the role was left)" if args.command == "fix" else ""
         print(f"interrupted{hint}", file=sys.stderr)
-        return 130
+        return 128 + exc.signum if isinstance(exc, Terminated) else 130
     except BrokenPipeError:
         # Output piped into `head` and closed early: not an error of ours.
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silences the flush at exit

@@ -16,18 +16,11 @@ import sys
 from .aws.session import DEMO_ENV, is_loopback_url
 from .errors import SetupError, UnsafeEndpointError
 
-# Credentials and settings that could make a child process talk to real AWS instead of the
-# emulator; they are removed from JupyterLab's environment before the emulator's are added.
-_AWS_VARIABLES_TO_DROP = (
-    "AWS_PROFILE",
-    "AWS_DEFAULT_PROFILE",
-    "AWS_CONFIG_FILE",
-    "AWS_SHARED_CREDENTIALS_FILE",
-    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-    "AWS_WEB_IDENTITY_TOKEN_FILE",
-    "AWS_ROLE_ARN",
-)
+# Every AWS_* variable can make a child process talk to real AWS instead of the emulator
+# (credentials, profiles, per-service endpoints, AWS_IGNORE_CONFIGURED_ENDPOINT_URLS, container
+# and web-identity credentials...): all of them are removed from JupyterLab's environment
+# before the emulator's own are added. So are botocore's older spellings.
+_DROPPED_PREFIXES = ("AWS_", "BOTO_")
 
 
 def require_demo_extra() -> None:
@@ -75,13 +68,15 @@ def lab_environment(client_env: dict[str, str]) -> dict[str, str]:
             f"The demo refuses the endpoint {endpoint or '(none)'}: only loopback is allowed.",
             "This is a bug in the emulator's set-up; please report it.",
         )
-    env = {k: v for k, v in os.environ.items() if k not in _AWS_VARIABLES_TO_DROP}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_DROPPED_PREFIXES)}
     env.update(client_env)
     env[DEMO_ENV] = "1"
     # botocore must not read a real ~/.aws/config, whose endpoint or role settings could
-    # override the emulator; an empty path makes it read nothing.
+    # override the emulator; an empty path makes it read nothing. Nor may it fall back to the
+    # instance metadata service, which on a real machine hands out real credentials.
     env["AWS_CONFIG_FILE"] = os.devnull
     env["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+    env["AWS_EC2_METADATA_DISABLED"] = "true"
     return env
 
 

@@ -9,7 +9,7 @@ from .errors import Surface, undo_command
 from .repair.handoff import FORMATS
 from .repair.plan import Plan
 from .service.backups import Backup
-from .service.fix import FixResult
+from .service.fix import FixResult, UndoPlan
 
 _FORMAT_TITLES = {
     "json": "Policy JSON",
@@ -92,6 +92,24 @@ def render_fix_text(
             message += f"\nBackup of the previous documents: {result.backup['path']}"
         parts.append(message)
     return "\n\n".join(parts)
+
+
+def render_undo_plan_text(plan: UndoPlan, surface: Surface = "cli") -> str:
+    """What an undo would write, before it writes: the diff, and how to go ahead."""
+    role = plan.role_arn
+    if plan.empty:
+        return f"{role} already has the documents backup {plan.backup_id} holds: nothing to undo."
+    lines = [f"Undo of backup {plan.backup_id} for role {role} would write:", ""]
+    lines.append(plan.diff().rstrip("\n"))
+    lines.append("")
+    if plan.changed_since:
+        changed = " and ".join(plan.changed_since)
+        lines.append(
+            f"{changed[:1].upper()}{changed[1:]} changed since the fix: the undo would lose that "
+            "change, and needs --force as well."
+        )
+    lines.append("Nothing was written. Run again with --apply to restore these documents.")
+    return "\n".join(lines)
 
 
 def render_backups_text(found: Sequence[Backup]) -> str:

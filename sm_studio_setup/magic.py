@@ -13,7 +13,7 @@ from .errors import SetupError
 
 USAGE = """%sm_setup check [--profile P] [--role ARN] [--repository NAME[:TAG]] [--bucket B] ...
 %sm_setup fix [check options] [--apply] [--format json|cli|cloudformation|terraform]
-%sm_setup fix --undo BACKUP_ID [--force]   |   %sm_setup fix --list-backups
+%sm_setup fix --undo BACKUP_ID [--apply [--force]]   |   %sm_setup fix --list-backups
 %sm_setup whoami
 
 Run `%sm_setup check --help` or `%sm_setup fix --help` for every option."""
@@ -89,7 +89,12 @@ def _fix(args: Any, shell: Any) -> Any:
     from IPython.display import HTML, display
 
     from .cli import FIX_FORMATS, check_options
-    from .fix_report import render_backups_text, render_fix_text, render_plan_html
+    from .fix_report import (
+        render_backups_text,
+        render_fix_text,
+        render_plan_html,
+        render_undo_plan_text,
+    )
     from .repair.handoff import render
     from .service import Service
 
@@ -98,6 +103,11 @@ def _fix(args: Any, shell: Any) -> Any:
         found = service.list_backups()
         return [b.to_json() for b in found] if args.json else print(render_backups_text(found))
     if args.undo:
+        if not args.apply:
+            preview = service.fix_undo_plan(args.undo)
+            return (
+                preview.to_json() if args.json else print(render_undo_plan_text(preview, "magic"))
+            )
         undone = service.fix_undo(args.undo, force=args.force)
         return undone.to_json() if args.json else print(undone.message)
     plan = service.fix_plan(check_options(args))

@@ -40,6 +40,20 @@ class BaseHandler(APIHandler):
     def write_setup_error(self, exc: SetupError) -> None:
         self.write_json({"error": exc.to_json("rest")}, status=exc.http_status)
 
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        # Anything not a SetupError (a bug of ours, or tornado's own refusals such as a
+        # missing XSRF token) still answers in the one error shape, without a traceback.
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, tornado.web.HTTPError):
+            message = exc.log_message or tornado.httputil.responses.get(status_code, "Error")
+            code = "forbidden" if status_code == 403 else "http_error"
+            hint = ""
+        else:
+            message = "The sm-studio-setup server extension failed unexpectedly."
+            code, hint = "internal", "The JupyterLab server's log has the details."
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps({"error": {"code": code, "message": message, "hint": hint}}))
+
 
 class ContextHandler(BaseHandler):
     @tornado.web.authenticated
@@ -91,11 +105,7 @@ class CheckHandler(BaseHandler):
     @tornado.web.authenticated
     async def post(self) -> None:
         try:
-            try:
-                body = json.loads(self.request.body or b"{}")
-            except ValueError as exc:
-                raise BadRequest("The request body is not JSON.") from exc
-            options = check_options_from_json(body)
+            options = check_options_from_json(_body(self))
             report = await tornado.ioloop.IOLoop.current().run_in_executor(
                 None, lambda: self.service().check(options)
             )
@@ -143,9 +153,20 @@ class PlanStore:
         return found[1]
 
 
+# Every request body is a handful of options: anything larger is not one of ours.
+MAX_BODY_BYTES = 64 * 1024
+
+
 def _body(handler: APIHandler) -> Any:
+    raw = handler.request.body or b"{}"
+    if len(raw) > MAX_BODY_BYTES:
+        raise BadRequest(
+            f"The request body has {len(raw):,} bytes; at most {MAX_BODY_BYTES:,} are taken."
+        )
     try:
-        return json.loads(handler.request.body or b"{}")
+        return json.loads(raw)
+    except RecursionError as exc:
+        raise BadRequest("The request body nests JSON too deep to be a set of options.") from exc
     except ValueError as exc:
         raise BadRequest("The request body is not JSON.") from exc
 
@@ -223,6 +244,19 @@ class FixUndoHandler(_FixHandler):
         await self.run(lambda: self.service().fix_undo(body["backup_id"], force=force).to_json())
 
 
+class FixUndoPlanHandler(_FixHandler):
+    @tornado.web.authenticated
+    async def post(self) -> None:
+        try:
+            body = _object(_body(self), {"backup_id": str})
+            if "backup_id" not in body:
+                raise BadRequest("backup_id is required (GET fix/backups lists them).")
+        except SetupError as exc:
+            self.write_setup_error(exc)
+            return
+        await self.run(lambda: self.service().fix_undo_plan(body["backup_id"]).to_json())
+
+
 class FixBackupsHandler(_FixHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
@@ -234,6 +268,7 @@ _ROUTES: dict[str, type[BaseHandler]] = {
     "check": CheckHandler,
     "fix/plan": FixPlanHandler,
     "fix/apply": FixApplyHandler,
+    "fix/undo/plan": FixUndoPlanHandler,
     "fix/undo": FixUndoHandler,
     "fix/backups": FixBackupsHandler,
 }

@@ -27,6 +27,12 @@ from .emulator_process import EmulatorProcess
 from .roles import OURS, ROLE_NAME, state_of
 
 REPO = Path(__file__).resolve().parents[1]
+PREFIX = "arn:aws:codebuild:us-east-1:123456789012:project/sagemaker-studio-d-studio-demo-"
+BUILD_PROJECT = {
+    "aws:SourceAccount": "123456789012",
+    "aws:SourceArn": f"{PREFIX}data-scientist-ABCDEFGHIJKLMNOP",
+}
+OTHER_PROJECT = f"{PREFIX}someone-else-ABCDEFGHIJKLMNOP"
 HEADERS = {
     "json": "==> Policy JSON (json)",
     "cli": "==> AWS CLI (cli)",
@@ -102,13 +108,15 @@ def test_demo_end_to_end_check_fix_apply_undo(
     state = state_of(own_self_service)
     assert OURS in state["inline"]
     trust = json.loads(state["trust"])
-    # Studio's own trust is kept, and CodeBuild may now assume the role from this account.
+    # Studio's own trust is kept, and CodeBuild may now assume the role from this account, for
+    # this build's projects only.
     assert can_assume(trust, "sagemaker.amazonaws.com").allowed
-    assert can_assume(
-        trust, "codebuild.amazonaws.com", {"aws:SourceAccount": "123456789012"}
+    assert can_assume(trust, "codebuild.amazonaws.com", BUILD_PROJECT).allowed
+    assert not can_assume(
+        trust, "codebuild.amazonaws.com", {**BUILD_PROJECT, "aws:SourceAccount": "999999999999"}
     ).allowed
     assert not can_assume(
-        trust, "codebuild.amazonaws.com", {"aws:SourceAccount": "999999999999"}
+        trust, "codebuild.amazonaws.com", {**BUILD_PROJECT, "aws:SourceArn": OTHER_PROJECT}
     ).allowed
 
     ready = run("check", "--json")
@@ -132,7 +140,14 @@ def test_demo_end_to_end_check_fix_apply_undo(
     assert text.returncode == 0
     assert text.stdout.startswith(f"{backup_id}  fix ")
 
-    undone = run("fix", "--undo", backup_id)
+    # An undo shows what it would write first, and writes only with --apply.
+    preview = run("fix", "--undo", backup_id)
+    assert preview.returncode == 0, preview.stderr
+    assert "--- the trust policy (now)" in preview.stdout
+    assert '-        "Service": "codebuild.amazonaws.com"' in preview.stdout
+    assert preview.stdout.rstrip().endswith("Run again with --apply to restore these documents.")
+    assert state_of(own_self_service) == state
+    undone = run("fix", "--undo", backup_id, "--apply")
     assert undone.returncode == 0, undone.stderr
     assert f"from backup {backup_id}" in undone.stdout
     assert state_of(own_self_service) == original

@@ -129,7 +129,7 @@ def test_the_cli_names_the_option_that_fixes_it() -> None:
         "--role",
         ROLE,
         "--vpc-id",
-        "vpc-1",
+        "vpc-0a1b2c3d4e5f60718",
         "--json",
     )
     error = json.loads(done.stdout)["error"]
@@ -147,7 +147,7 @@ def test_the_magic_names_the_option_on_its_own_line(
     finally:
         InteractiveShell.clear_instance()
     out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith("error: Invalid parameters")
+    assert out[0].startswith("error: 'Bad:Name:x' is not an ECR repository name")
     assert out[1].strip().startswith("Add --repository (") and out[1].endswith("%sm_setup line.")
 
 

@@ -54,6 +54,7 @@ class Discovery:
     domain_id: str | None
     user_profile: str | None
     space: str | None
+    app_arn: str | None = None  # the Studio app's ARN (metadata ResourceArn), when in Studio
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -257,6 +258,7 @@ def finish(
         domain_id=meta.domain_id if meta else None,
         user_profile=meta.user_profile_name if meta else None,
         space=meta.space_name if meta else None,
+        app_arn=meta.resource_arn if meta else None,
     )
 
 

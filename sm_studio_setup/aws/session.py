@@ -6,6 +6,7 @@ Every AWS call of the product goes through ``client()`` so retries, timeouts and
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import threading
 import weakref
@@ -42,32 +43,66 @@ _CONFIG = Config(
     read_timeout=30,
 )
 
-_LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
-
 
 def demo_mode() -> bool:
     return os.environ.get(DEMO_ENV, "") not in ("", "0", "false", "False")
 
 
 def is_loopback_url(url: str) -> bool:
-    host = urlparse(url).hostname or ""
-    return host in _LOOPBACK_HOSTS or host.startswith("127.")
+    """Whether ``url`` is http(s) to this machine: localhost or a loopback address (not a name
+    that merely starts like one, such as 127.attacker.example)."""
+    try:
+        parts = urlparse(url)
+        host = parts.hostname or ""
+    except ValueError:
+        return False
+    if parts.scheme not in ("http", "https"):
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
-def ensure_demo_endpoint_is_local() -> None:
-    """In demo mode refuse to run against anything but the loopback emulator.
+_ENDPOINT_PREFIX = "AWS_ENDPOINT_URL"
+# Turns every configured endpoint off: the SDK would then call real AWS.
+_IGNORE_ENDPOINTS = "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"
 
-    The demo hands out an emulator session; if an endpoint variable were missing or pointed
-    elsewhere, boto3 would quietly fall back to real AWS with whatever credentials it finds.
+
+def demo_endpoint() -> str:
+    """In demo mode, the loopback emulator every call must go to; refuses anything that could
+    send a call elsewhere.
+
+    The demo hands out an emulator session; with an endpoint variable missing, pointing away
+    from loopback, overridden per service (AWS_ENDPOINT_URL_STS, ...) or switched off
+    (AWS_IGNORE_CONFIGURED_ENDPOINT_URLS), boto3 would quietly call real AWS with whatever
+    credentials it finds.
     """
-    if not demo_mode():
-        return
-    url = os.environ.get("AWS_ENDPOINT_URL", "")
+    url = os.environ.get(_ENDPOINT_PREFIX, "")
+    hint = "Start the demo with `sm-studio-setup demo`, or unset SM_STUDIO_SETUP_DEMO."
     if not url or not is_loopback_url(url):
         raise UnsafeEndpointError(
             f"Demo mode needs the loopback emulator, but AWS_ENDPOINT_URL is {url or 'unset'}.",
-            "Start the demo with `sm-studio-setup demo`, or unset SM_STUDIO_SETUP_DEMO.",
+            hint,
         )
+    for name, value in os.environ.items():
+        if name.startswith(_ENDPOINT_PREFIX + "_") and not is_loopback_url(value):
+            raise UnsafeEndpointError(
+                f"Demo mode talks to the loopback emulator only, but {name} is {value!r}.", hint
+            )
+    if os.environ.get(_IGNORE_ENDPOINTS, "").strip().lower() not in ("", "false", "0"):
+        raise UnsafeEndpointError(
+            f"Demo mode needs its emulator endpoint, but {_IGNORE_ENDPOINTS} turns it off.", hint
+        )
+    return url
+
+
+def ensure_demo_endpoint_is_local() -> None:
+    """In demo mode refuse to run against anything but the loopback emulator."""
+    if demo_mode():
+        demo_endpoint()
 
 
 def new_session(region: str | None = None, profile: str | None = None) -> boto3.Session:
@@ -93,7 +128,10 @@ def _cached_client(session: boto3.Session, service: str, *, raw_policies: bool) 
         key = (service, raw_policies)
         found = made.get(key)
         if found is None:
-            found = session.client(service, config=_CONFIG)  # type: ignore[call-overload]
+            # In the demo every client names the emulator itself, which no variable or
+            # config file can override.
+            endpoint = {"endpoint_url": demo_endpoint()} if demo_mode() else {}
+            found = session.client(service, config=_CONFIG, **endpoint)  # type: ignore[call-overload]
             if raw_policies:
                 # The handler list is the client's own copy: other IAM clients keep parsing.
                 found.meta.events.unregister(

@@ -52,6 +52,7 @@ from werkzeug.wrappers import Request, Response
 from sm_studio_setup.aws.metadata import METADATA_ENV
 
 from .faults import FaultMiddleware, FaultPlan, StaleReadMiddleware
+from .guard import GuardMiddleware, disable_moto_cors
 from .latency import LatencyMiddleware, LatencySpec, RequestCounter, WSGIApp, parse_latency
 from .seed import (
     ACCOUNT_ID,
@@ -258,6 +259,7 @@ class Emulator:
             self.workdir = self._workdir_arg
             self.workdir.mkdir(parents=True, exist_ok=True)
 
+        disable_moto_cors()
         moto_app = _caching_dispatcher(DomainDispatcherApplication)(create_backend_app)
         self._latency_app = LatencyMiddleware(
             FaultMiddleware(
@@ -266,7 +268,10 @@ class Emulator:
             self.latency,
             self.counter,
         )
-        app = ControlApp(self._latency_app, self)
+        # Outermost: nothing, not even the control API, answers a request from a web page.
+        app = GuardMiddleware(
+            ControlApp(self._latency_app, self), own_paths=(CONTROL_PREFIX, "/moto-api")
+        )
 
         class QuietHandler(MotoRequestHandler):
             def log_request(self, *args: Any, **kwargs: Any) -> None:

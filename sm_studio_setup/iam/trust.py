@@ -24,7 +24,13 @@ from typing import Any
 from .evaluate import Decision, PolicyInput, StatementRef, compile_policy, evaluate
 from .model import ContextValue, Policy, Request
 
-__all__ = ["TrustMergeError", "can_assume", "merge_trust", "trust_statement_sid"]
+__all__ = [
+    "TrustMergeError",
+    "can_assume",
+    "guard_condition",
+    "merge_trust",
+    "trust_statement_sid",
+]
 
 
 class TrustMergeError(ValueError):
@@ -110,17 +116,33 @@ def _document(policy: Policy) -> dict[str, Any]:
     return copy.deepcopy(dict(policy.source))
 
 
+def guard_condition(
+    source_account: str | None, source_arn: str | None
+) -> dict[str, dict[str, str]] | None:
+    """The confused-deputy guard of an added service statement ("The confused deputy
+    problem", IAM User Guide): ``StringEquals aws:SourceAccount``, ``ArnLike aws:SourceArn``
+    (an ARN or an ARN pattern), either, both or none."""
+    condition: dict[str, dict[str, str]] = {}
+    if source_account is not None:
+        condition["StringEquals"] = {"aws:SourceAccount": source_account}
+    if source_arn is not None:
+        condition["ArnLike"] = {"aws:SourceArn": source_arn}
+    return condition or None
+
+
 def merge_trust(
     trust_policy: PolicyInput,
     service: str = "codebuild.amazonaws.com",
     *,
     source_account: str | None = None,
+    source_arn: str | None = None,
 ) -> dict[str, Any]:
     """Return a new trust policy document that lets ``service`` assume the role.
 
     The new statement allows ``sts:AssumeRole`` to ``{"Service": service}``; with
-    ``source_account`` it carries ``StringEquals aws:SourceAccount``, the confused-deputy
-    guard AWS recommends ("The confused deputy problem", IAM User Guide). Existing statements
+    ``source_account`` it carries ``StringEquals aws:SourceAccount`` and with ``source_arn``
+    ``ArnLike aws:SourceArn``, the confused-deputy guards AWS recommends ("The confused deputy
+    problem", IAM User Guide), so it admits the service only for those. Existing statements
     are kept exactly as written and in the same order (a single statement object becomes the
     first element of a list). If the service can already assume the role with that context,
     the document is returned unchanged (as a copy). Raises ``TrustMergeError`` when an
@@ -134,6 +156,8 @@ def merge_trust(
     context: dict[str, ContextValue] = {}
     if source_account is not None:
         context["aws:SourceAccount"] = source_account
+    if source_arn is not None:
+        context["aws:SourceArn"] = source_arn
 
     before = can_assume(policy, service, context)
     if before.allowed:
@@ -163,8 +187,9 @@ def merge_trust(
         "Principal": {"Service": service},
         "Action": "sts:AssumeRole",
     }
-    if source_account is not None:
-        added["Condition"] = {"StringEquals": {"aws:SourceAccount": source_account}}
+    condition = guard_condition(source_account, source_arn)
+    if condition is not None:
+        added["Condition"] = condition
     document["Statement"] = [*existing, added]
 
     after = can_assume(compile_policy(document, "trust"), service, context)

@@ -74,16 +74,20 @@ def render_cli(change: Change) -> str:
 
 def _render_cli(change: Change) -> str:
     if change.empty:
-        return f"# {_TOOL}: role {change.role_name} already has what it needs; nothing to change.\n"
+        return _comments(
+            f"{_TOOL}: role {_q(change.role_name)} already has what it needs; nothing to change."
+        )
     lines = [
-        f"# {_TOOL}: apply the fix to role {change.role_name} ({change.role_arn}).",
-        "# Each document is complete: it keeps every statement the role already has, so it",
-        "# replaces the current document without dropping anything.",
+        *_comment_lines(
+            f"{_TOOL}: apply the fix to role {_q(change.role_name)} ({_q(change.role_arn)}).",
+            "Each document is complete: it keeps every statement the role already has, so it",
+            "replaces the current document without dropping anything.",
+        ),
     ]
     for name, document in change.policies.items():
         lines += [
             "",
-            f"# Inline policy {name}.",
+            *_comment_lines(f"Inline policy {_q(name)}."),
             *_command(
                 ["aws", "iam", "put-role-policy"],
                 [
@@ -126,7 +130,9 @@ def render_cloudformation(change: Change) -> str:
 
 def _render_cloudformation(change: Change) -> str:
     if change.empty:
-        return f"# {_TOOL}: role {change.role_name} already has what it needs; nothing to change.\n"
+        return _comments(
+            f"{_TOOL}: role {_q(change.role_name)} already has what it needs; nothing to change."
+        )
     parts: list[str] = []
     if change.policies:
         resources: dict[str, Any] = {}
@@ -150,7 +156,8 @@ def _render_cloudformation(change: Change) -> str:
         }
         parts.append(
             _comments(
-                f"{_TOOL}: inline policies for role {change.role_name} ({change.role_arn}).",
+                f"{_TOOL}: inline policies for role {_q(change.role_name)} "
+                f"({_q(change.role_arn)}).",
                 "Each document is complete: it keeps every statement the role already has.",
                 "The role itself stays outside this stack; deleting the stack deletes these",
                 "inline policies.",
@@ -161,7 +168,7 @@ def _render_cloudformation(change: Change) -> str:
         fragment = {"AssumeRolePolicyDocument": change.trust_policy}
         parts.append(
             _comments(
-                f"Trust policy for role {change.role_name}: not a template.",
+                f"Trust policy for role {_q(change.role_name)}: not a template.",
                 "CloudFormation can change a role's trust policy only through the stack that",
                 "defines the role. If a stack defines it, replace AssumeRolePolicyDocument in",
                 "that AWS::IAM::Role's Properties with the one below and update that stack.",
@@ -191,10 +198,12 @@ def render_terraform(change: Change) -> str:
 
 def _render_terraform(change: Change) -> str:
     if change.empty:
-        return f"# {_TOOL}: role {change.role_name} already has what it needs; nothing to change.\n"
+        return _comments(
+            f"{_TOOL}: role {_q(change.role_name)} already has what it needs; nothing to change."
+        )
     blocks = [
         _comments(
-            f"{_TOOL}: apply the fix to role {change.role_name} ({change.role_arn}).",
+            f"{_TOOL}: apply the fix to role {_q(change.role_name)} ({_q(change.role_arn)}).",
             "Each document is complete: it keeps every statement the role already has.",
         ).rstrip("\n")
     ]
@@ -217,7 +226,7 @@ def _render_terraform(change: Change) -> str:
         )
         blocks.append(
             _comments(
-                f"Trust policy for role {change.role_name}. Do not apply this block as is: it",
+                f"Trust policy for role {_q(change.role_name)}. Do not apply this block as is: it",
                 "would try to create a second role with the same name. Copy assume_role_policy",
                 "into the aws_iam_role resource that already manages this role. If Terraform",
                 "does not manage the role yet, import it first, then complete the block with",
@@ -255,8 +264,29 @@ def _command(argv: list[str], options: list[tuple[str, str]]) -> list[str]:
     return lines
 
 
+def _q(value: str) -> str:
+    # A value in a comment is quoted and escaped as a JSON string: readable, and no line
+    # break, quote or control character of it can end the comment early.
+    return json.dumps(value)
+
+
+# What ends a comment line in one of the formats (YAML and HCL read some Unicode separators
+# as line breaks), or could rewrite the terminal showing it.
+_UNSAFE_IN_COMMENT = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
+
+
+def _comment_lines(*lines: str) -> list[str]:
+    """``# line`` for each line (``#`` alone for an empty one); anything that could end the
+    comment or reach the terminal is escaped, whatever the caller put in."""
+
+    def safe(line: str) -> str:
+        return _UNSAFE_IN_COMMENT.sub(lambda m: f"\\u{ord(m.group()):04x}", line)
+
+    return [f"# {safe(line)}" if line else "#" for line in lines]
+
+
 def _comments(*lines: str) -> str:
-    return "".join(f"# {line}\n" if line else "#\n" for line in lines)
+    return "".join(f"{line}\n" for line in _comment_lines(*lines))
 
 
 class _NoAliasDumper(yaml.SafeDumper):

@@ -31,6 +31,7 @@ from sm_studio_setup.requirements.policy import (
 )
 
 from .change import Change
+from .widening import new_admissions
 
 POLICY_PREFIX = "sm-studio-setup-"
 
@@ -343,6 +344,14 @@ def make_plan(
             )
             continue
         if req.who == "trust":
+            if item.status == "unknown":
+                # Adding a statement for a service the policy may well admit already could
+                # only widen it: an unreadable or unjudgeable trust policy is left alone.
+                blocked.append(
+                    f"Whether {req.principal} may assume the role could not be established "
+                    f"({_one_line(item.evidence)}), so the trust policy is left as it is."
+                )
+                continue
             trust_needed.append(req)
             continue
         to_grant.append(req)
@@ -368,6 +377,17 @@ def make_plan(
         except ValueError as exc:
             blocked.append(f"The trust policy cannot be merged: {_one_line(str(exc))}.")
         else:
+            widened = (
+                new_admissions(role.trust_policy, trust_after, trust_needed) if trust_after else []
+            )
+            if widened:
+                # Never reached by what merge_trust writes; kept as the plan's own rule.
+                blocked.append(
+                    "The trust change would also admit what nobody asked for ("
+                    + "; ".join(widened)
+                    + "), so the trust policy is not changed."
+                )
+                trust_after = None
             trusted = trust_needed if trust_after is not None else []
 
     policy_before: dict[str, Any] | None = None

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 
 from .model import ContextValue, ParamError, Requirement
 from .params import Params, partition_of
+from .trust import CODEBUILD, SAGEMAKER, assumed_by, codebuild_projects, studio_resource
 
 SOURCE = "sm-docker 0.6.0"
 
@@ -370,26 +371,26 @@ def build_requirements(p: Params) -> list[Requirement]:
 
 
 def trust_requirements(p: Params, role_arn: str) -> list[Requirement]:
-    """CodeBuild (for this account only: confused-deputy protection) and SageMaker."""
+    """CodeBuild for this build's projects, and SageMaker for the Studio app: each with what
+    it sends when it assumes the role (``requirements/trust.py``)."""
     return [
-        Requirement(
-            "trust",
-            "sts:AssumeRole",
+        assumed_by(
+            p,
+            CODEBUILD,
             role_arn,
-            "create the CodeBuild project",
-            "CreateProject fails at once unless CodeBuild may assume the service role.",
-            f"{SOURCE} step 5",
-            context={"aws:SourceAccount": p.account},
-            principal="codebuild.amazonaws.com",
+            step="create the CodeBuild project",
+            why="CreateProject fails at once unless CodeBuild may assume the service role.",
+            source=f"{SOURCE} step 5",
+            source_arn=codebuild_projects(p),
         ),
-        Requirement(
-            "trust",
-            "sts:AssumeRole",
+        assumed_by(
+            p,
+            SAGEMAKER,
             role_arn,
-            "run Studio apps",
-            "The role is the Studio execution role; SageMaker must keep assuming it.",
-            f"{SOURCE} step 5",
-            principal="sagemaker.amazonaws.com",
+            step="run Studio apps",
+            why="The role is the Studio execution role; SageMaker must keep assuming it.",
+            source=f"{SOURCE} step 5",
+            source_arn=studio_resource(p),
         ),
     ]
 

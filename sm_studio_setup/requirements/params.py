@@ -95,6 +95,9 @@ class Params:
     kms_key_arn: str | None = None
     base_images: tuple[str, ...] = ()  # FROM images of the Dockerfile
     no_logs: bool = False  # sm-docker --no-logs: the caller does not tail the build log
+    # The Studio app the role runs (Studio's metadata ResourceArn): what SageMaker names as
+    # aws:SourceArn when it assumes the role for it.
+    studio_app_arn: str | None = None
 
     def __post_init__(self) -> None:
         # Fail at construction, not halfway through deriving requirements.

@@ -21,6 +21,7 @@ from typing import Literal, get_args
 
 from .model import Requirement
 from .params import Params
+from .trust import assumed_by
 
 StepType = Literal[
     "processing",
@@ -81,16 +82,8 @@ def role_arn(params: Params) -> str:
 
 
 def trust(params: Params, service: str, *, step: str, why: str, source: str) -> Requirement:
-    """The role's trust policy must let ``service`` assume it."""
-    return Requirement(
-        who="trust",
-        action="sts:AssumeRole",
-        resource=role_arn(params),
-        step=step,
-        why=why,
-        source=source,
-        principal=service,
-    )
+    """The role's trust policy must let ``service`` assume it for this account."""
+    return assumed_by(params, service, role_arn(params), step=step, why=why, source=source)
 
 
 def pass_role(role: str, service: str, *, step: str, why: str, source: str) -> Requirement:

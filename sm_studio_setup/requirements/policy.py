@@ -22,7 +22,7 @@ from sm_studio_setup.iam import Decision, can_assume, evaluate, merge_trust
 from sm_studio_setup.iam import iamdata_index as ix
 from sm_studio_setup.iam.evaluate import PolicyInput
 from sm_studio_setup.iam.model import Request
-from sm_studio_setup.iam.trust import trust_statement_sid
+from sm_studio_setup.iam.trust import guard_condition, trust_statement_sid
 
 from .model import ContextValue, Requirement
 
@@ -349,6 +349,13 @@ def _sends_source_account(context: Mapping[str, ContextValue]) -> bool:
     return any(key.lower() == "aws:sourceaccount" for key in context)
 
 
+def _source_arn(context: Mapping[str, ContextValue]) -> str | None:
+    for key, value in context.items():
+        if key.lower() == "aws:sourcearn" and isinstance(value, str):
+            return value
+    return None
+
+
 def trust_change(
     trust_policy: PolicyInput,
     requirements: Iterable[Requirement],
@@ -358,11 +365,15 @@ def trust_change(
     """The new trust policy letting in every trust requirement's principal, or None when the
     policy already does.
 
-    Existing statements are kept as written (``merge_trust``). An added service statement
-    carries ``StringEquals aws:SourceAccount`` (confused-deputy protection) when
-    ``source_account`` is given and the requirement's context says the service sends that key
-    (as CodeBuild does): a condition on a key the service does not send would lock it out.
-    ``source_account=None`` turns the condition off. Raises ``TrustMergeError`` when an
+    Each requirement is judged with the context it carries, which is what the service sends
+    when it assumes the role (``requirements/trust.py``): a statement narrowed to this account
+    or resource already admits it. Existing statements are kept as written (``merge_trust``).
+    An added service statement is narrowed the same way: ``StringEquals aws:SourceAccount``
+    when ``source_account`` is given and the requirement says the service sends the key (a
+    condition on a key the service does not send would lock it out), and ``ArnLike
+    aws:SourceArn`` on the requirement's ARN or pattern; ``source_account=None`` turns both
+    off. So the
+    change admits nothing the requirement does not name. Raises ``TrustMergeError`` when an
     existing Deny blocks a service, and ``ValueError`` when the added statement would still not
     admit the request the requirement describes (e.g. its aws:SourceAccount is another account).
     """
@@ -377,7 +388,8 @@ def trust_change(
         if can_assume(current, req.principal, context, action=req.action).allowed:
             continue
         guard = source_account if _sends_source_account(context) else None
-        current = merge_trust(current, req.principal, source_account=guard)
+        arn = _source_arn(context) if source_account is not None else None
+        current = merge_trust(current, req.principal, source_account=guard, source_arn=arn)
         if not can_assume(current, req.principal, context, action=req.action).allowed:
             raise ValueError(
                 f"the trust statement added for {req.principal} does not admit the request "
@@ -412,7 +424,11 @@ def fresh_trust(
         "Principal": {"Service": first.principal},
         "Action": first.action,
     }
-    if source_account is not None and _sends_source_account(first.context):
-        statement["Condition"] = {"StringEquals": {"aws:SourceAccount": source_account}}
+    condition = guard_condition(
+        source_account if _sends_source_account(first.context) else None,
+        _source_arn(first.context) if source_account is not None else None,
+    )
+    if condition is not None:
+        statement["Condition"] = condition
     document: dict[str, Any] = {"Version": "2012-10-17", "Statement": [statement]}
     return trust_change(document, trust, source_account=source_account) or document

@@ -39,6 +39,10 @@ class Service:
     def fix_apply(self, plan: Plan, *, settle: fix.Settle | None = None) -> fix.FixResult:
         return fix.apply(self.session, plan, settle=settle)
 
+    def fix_undo_plan(self, backup_id: str) -> fix.UndoPlan:
+        """What ``fix_undo`` would write, without writing anything."""
+        return fix.undo_plan(self.session, backup_id)
+
     def fix_undo(
         self, backup_id: str, *, force: bool = False, settle: fix.Settle | None = None
     ) -> fix.FixResult:

@@ -22,11 +22,12 @@ from ..aws.probes import probe
 from ..aws.simulator import simulate
 from ..aws.snapshot import RoleSnapshot, read_role
 from ..errors import BadInput
-from ..iam import Policy, compile_policies, compile_policy, lint
+from ..iam import Policy, PolicyValidationError, compile_policy, lint
 from ..requirements.model import Requirement
 from ..requirements.params import Params, partition_of
 from ..requirements.policy import judge
 from ..requirements.profiles import requirements_for
+from .options import CheckOptions
 
 Status = Literal["allowed", "missing", "denied", "unknown"]
 Source = Literal["local", "simulator", "probe", "none"]
@@ -79,24 +80,6 @@ class Report:
         }
 
 
-@dataclass(frozen=True)
-class CheckOptions:
-    """What the user asked for; everything else comes from discovery and sm-docker's defaults."""
-
-    profile: str = "image-build"
-    role: str | None = None
-    repository: str | None = None
-    bucket: str | None = None
-    compute_type: str = "BUILD_GENERAL1_SMALL"
-    vpc_id: str | None = None
-    subnet_ids: tuple[str, ...] = ()
-    security_group_ids: tuple[str, ...] = ()
-    kms_key_arn: str | None = None
-    base_images: tuple[str, ...] = ()
-    no_logs: bool = False
-    refresh: bool = False
-
-
 def refused(exc: ValueError, what: str) -> BadInput:
     """A parameter the requirements refuse, naming the input that fixes it when known."""
     return BadInput(f"{what}: {exc}.", "", field=getattr(exc, "field", None))
@@ -111,6 +94,7 @@ def build_params(
     domain_id: str | None,
     user_profile: str | None,
     space: str | None,
+    studio_app_arn: str | None = None,
 ) -> Params:
     """Requirement parameters: where the build runs, plus the user's build options."""
     try:
@@ -131,6 +115,7 @@ def build_params(
             kms_key_arn=options.kms_key_arn,
             base_images=options.base_images,
             no_logs=options.no_logs,
+            studio_app_arn=studio_app_arn,
         )
     except ValueError as exc:
         raise refused(exc, "Invalid parameters") from exc
@@ -145,6 +130,7 @@ def _params(found: Discovery, options: CheckOptions) -> Params:
         domain_id=found.domain_id,
         user_profile=found.user_profile,
         space=found.space,
+        studio_app_arn=found.app_arn,
     )
 
 
@@ -180,28 +166,65 @@ def _finding(
 @dataclass(frozen=True)
 class _Compiled:
     """The role's documents parsed once per check, not once per requirement (a Studio role's
-    managed policies hold hundreds of statements), and named, so evidence says which policy."""
+    managed policies hold hundreds of statements), and named, so evidence says which policy.
+
+    A document the engine cannot parse (IAM would have refused it, or the engine is stricter
+    than IAM) is left out and named in ``unreadable``: whatever depends on it is then not
+    judged from the documents, so it can never turn into a gap.
+    """
 
     identity: list[Policy]
     trust: Policy | None
     boundary: Policy | None
+    unreadable: dict[str, str]
+
+    @property
+    def trust_unreadable(self) -> str | None:
+        return self.unreadable.get(_TRUST)
+
+    @property
+    def permissions_readable(self) -> bool:
+        return not (set(self.unreadable) - {_TRUST})
 
     @classmethod
     def of(cls, snapshot: RoleSnapshot) -> _Compiled:
+        unreadable: dict[str, str] = {}
+
+        def compile_one(document: Any, kind: Any, name: str, label: str) -> Policy | None:
+            try:
+                return compile_policy(document, kind, name=name)
+            except PolicyValidationError as exc:
+                unreadable[label] = _one_problem(exc)
+                return None
+
         named = {
             **(snapshot.inline or {}),
             **{arn.rsplit("/", 1)[-1]: doc for arn, doc in (snapshot.managed or {}).items()},
         }
-        trust, boundary = snapshot.trust_policy, snapshot.boundary
-        return cls(
-            identity=compile_policies(named),
-            trust=compile_policy(trust, "trust") if trust is not None else None,
-            boundary=(
-                compile_policy(boundary, "boundary", name=snapshot.boundary_arn.rsplit("/", 1)[-1])
-                if boundary is not None and snapshot.boundary_arn
-                else None
-            ),
-        )
+        identity = [
+            policy
+            for name, doc in named.items()
+            if (policy := compile_one(doc, "identity", name, f"policy {name}")) is not None
+        ]
+        trust = boundary = None
+        if snapshot.trust_policy is not None:
+            trust = compile_one(snapshot.trust_policy, "trust", "trust policy", _TRUST)
+        if snapshot.boundary is not None and snapshot.boundary_arn:
+            name = snapshot.boundary_arn.rsplit("/", 1)[-1]
+            boundary = compile_one(snapshot.boundary, "boundary", name, f"boundary {name}")
+        return cls(identity, trust, boundary, unreadable)
+
+
+_TRUST = "the trust policy"
+
+
+def _one_problem(exc: PolicyValidationError) -> str:
+    problems = getattr(exc, "problems", None) or []
+    if problems:
+        path, rule = problems[0]
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        return f"{path or 'the document'}: {rule}{more}"
+    return str(exc).splitlines()[0]
 
 
 def _local(req: Requirement, compiled: _Compiled, role_arn: str, profile: str) -> Finding:
@@ -248,6 +271,14 @@ def judge_requirements(
             findings[i] = _finding(
                 req, "unknown", "none", "the trust policy could not be read", profile
             )
+        elif compiled.trust_unreadable is not None:
+            findings[i] = _finding(
+                req,
+                "unknown",
+                "none",
+                f"the trust policy could not be parsed ({compiled.trust_unreadable})",
+                profile,
+            )
         else:
             found = _local(req, compiled, role_arn, profile)
             # Say where the trust policy came from: ListRoles is the managed-domain path.
@@ -256,7 +287,7 @@ def judge_requirements(
             )
     # A boundary hidden from us (GetRole denied) could deny what the policies allow, so the
     # documents alone decide only when the boundary is known too.
-    if snapshot.policies_readable and snapshot.boundary_known:
+    if snapshot.policies_readable and snapshot.boundary_known and compiled.permissions_readable:
         for i, req in permission_reqs:
             findings[i] = _local(req, compiled, role_arn, profile)
     else:
@@ -291,6 +322,11 @@ def judge_requirements(
             else:
                 findings[i] = _finding(req, "unknown", "none", result.evidence, profile)
     return [findings[i] for i in range(len(requirements))]
+
+
+def unreadable_documents(snapshot: RoleSnapshot) -> dict[str, str]:
+    """The role's documents the engine could not parse, and why (one line each)."""
+    return _Compiled.of(snapshot).unreadable
 
 
 def _verdict(findings: Sequence[Finding]) -> Verdict:
@@ -359,9 +395,39 @@ def _read(session: boto3.Session, options: CheckOptions) -> tuple[Discovery, Rol
             snapshot_future = pool.submit(read_role, session, target, refresh=options.refresh)
         snapshot = snapshot_future.result()
     iam_arn = snapshot.role_arn if snapshot.arn_from_iam else None
+    if located.how == "explicit" and located.role is not None:
+        _given_matches_iam(located.role, str(caller["Account"]), iam_arn)
     found = finish(located, caller, str(session.region_name or ""), iam_arn=iam_arn)
     assert found.role_arn is not None  # a role was read
     return found, replace(snapshot, role_arn=found.role_arn)
+
+
+def _given_matches_iam(given: str, account: str, iam_arn: str | None) -> None:
+    """A role given by ARN or path must be the role IAM has: IAM's role calls take only the
+    name and act in the credentials' account, so another account's ARN or a wrong path would
+    otherwise quietly describe a different role (or grant PassRole on one that is not there)."""
+    if given.startswith("arn:"):
+        given_account = given.split(":")[4]
+        if given_account != account:
+            raise BadInput(
+                f"Role {given} is in account {given_account}, but the credentials are for "
+                f"account {account}, and IAM reads and changes roles of that account only.",
+                "Use credentials of the role's own account, or give a role of this one.",
+                field="role",
+            )
+        wanted = given
+    elif "/" in given.strip("/"):
+        wanted = "/" + given.strip("/")
+    else:
+        return  # a bare name: IAM's answer is the role
+    if iam_arn is None:
+        return  # IAM would not say; the report notes that the path is unverified
+    if not (iam_arn == wanted or iam_arn.endswith(":role" + wanted)):
+        raise BadInput(
+            f"Role {given} is {iam_arn} in IAM: the path or account given is not the role's.",
+            "Give the role's name alone, or its ARN as IAM shows it.",
+            field="role",
+        )
 
 
 def assess(session: boto3.Session, options: CheckOptions) -> Assessment:
@@ -374,8 +440,14 @@ def assess(session: boto3.Session, options: CheckOptions) -> Assessment:
         raise refused(exc, f"Cannot derive the {options.profile} requirements") from exc
     findings = judge_requirements(session, requirements, snapshot, found.role_arn, options.profile)
     notes = [f"could not call {read}" for read in snapshot.denied_reads]
+    notes += [
+        f"{label} could not be parsed, so nothing was judged from it: {why}"
+        for label, why in unreadable_documents(snapshot).items()
+    ]
     if found.role_path is None:
         notes.append("the role's path is unknown: ARNs assume none")
+    elif not snapshot.arn_from_iam:
+        notes.append(f"IAM would not confirm the role's ARN; {found.role_arn} is taken as given")
     report = Report(
         verdict=_verdict(findings),
         profile=options.profile,

@@ -14,12 +14,16 @@ and the same change is handed off in the four formats an administrator pastes.
 
 from __future__ import annotations
 
+import difflib
+import signal
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
+from types import FrameType
 from typing import Any, Literal
 
 import boto3
@@ -325,20 +329,65 @@ class _Outcome:
     seen: dict[str, str | None]
 
 
+# Rounds of write-then-verify a restore makes: a write whose answer was never seen may still
+# land after the first restoring write, and is then put right by the next.
+_RESTORE_ROUNDS = 3
+
+
 def _restore(iam: Any, role: str, written: Sequence[Document], settle: Settle) -> str | None:
-    """Put back the ``before`` side of every written document; None, or what went wrong."""
-    back = [d.reversed() for d in reversed(written)]
+    """Put back the ``before`` side of every written document; None, or what went wrong.
+
+    Runs with interrupts deferred (a second Ctrl-C must not leave half a restore), and writes
+    again whatever does not read back restored.
+    """
+    with deferred_interrupts():
+        pending = [d.reversed() for d in reversed(written)]
+        problem: str | None = None
+        for _ in range(_RESTORE_ROUNDS):
+            try:
+                for document in pending:
+                    _write(iam, role, document)
+                _settle(iam, role, pending, settle, attempts=settle.attempts * 2)
+                return None
+            except _WriteFailed as exc:
+                return f"{exc.action} failed while restoring ({_cause(exc.cause)})"
+            except _NotSettled as exc:
+                problem = f"{exc} did not read back as restored"
+                pending = list(exc.documents)
+            except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+                return f"reading the role back after restoring failed ({_cause(exc)})"
+        return problem
+
+
+@contextmanager
+def deferred_interrupts() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM until the block ends, then let the first one go on.
+
+    Only the main thread receives signals in Python; elsewhere (a server's worker thread)
+    this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+
+    def hold(signum: int, frame: FrameType | None) -> None:
+        caught.append(signum)
+
+    previous: dict[int, Any] = {
+        sig: signal.signal(sig, hold) for sig in (signal.SIGINT, signal.SIGTERM)
+    }
     try:
-        for document in back:
-            _write(iam, role, document)
-        _settle(iam, role, back, settle, attempts=settle.attempts * 2)
-    except _WriteFailed as exc:
-        return f"{exc.action} failed while restoring ({_cause(exc.cause)})"
-    except _NotSettled as exc:
-        return f"{exc} did not read back as restored"
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
-        return f"reading the role back after restoring failed ({_cause(exc)})"
-    return None
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if caught:
+            handler = previous[caught[0]]
+            if callable(handler):
+                handler(caught[0], None)
+            elif caught[0] == signal.SIGINT:
+                raise KeyboardInterrupt
 
 
 def _cause(exc: BaseException) -> str:
@@ -399,10 +448,15 @@ def _transact(
     ``FixFailedError`` for any later failure, after restoring.
     """
     written: list[Document] = []
+    # The write whose answer has not come back yet: an interrupt then may or may not have
+    # stopped it, so it is restored like the ones that succeeded.
+    in_flight: Document | None = None
     try:
         for document in backup.documents:
+            in_flight = document
             _write(iam, role, document)
             written.append(document)
+            in_flight = None
         reads, seen = _settle(iam, role, backup.documents, settle, attempts=settle.attempts)
         problem = recheck(seen)
         if problem is not None:
@@ -431,10 +485,14 @@ def _transact(
         what = f"reading the role back to verify it failed ({_cause(exc)})"
         raise _failed(backup, what, _restore(iam, role, written, settle)) from exc
     except Exception as exc:  # an error of ours: never leave half a change, nor a traceback
+        if in_flight is not None:
+            written.append(in_flight)
         what = f"an unexpected error stopped the fix ({exc!r})"
         raise _failed(backup, what, _restore(iam, role, written, settle)) from exc
     except BaseException as exc:
         # Interrupted (Ctrl-C in the CLI): restore, then let the interruption go on.
+        if in_flight is not None:
+            written.append(in_flight)
         if written:
             problem = _restore(iam, role, written, settle)
             ended: backups.Outcome = "rolled-back" if problem is None else "restore-failed"
@@ -692,20 +750,89 @@ def undo(
             clear_cache()
 
 
-def _undo(session: boto3.Session, original: Backup, force: bool, settle: Settle) -> FixResult:
-    role = _role_name(original.role_arn)
+@dataclass(frozen=True)
+class UndoPlan:
+    """What an undo would write, shown before it writes: each document as it is now and as the
+    backup would put it back, with a diff, and which of them changed since the fix."""
+
+    backup_id: str
+    role_arn: str
+    documents: tuple[Document, ...]  # before: as it is now; after: as the undo writes it
+    changed_since: tuple[str, ...]  # labels of documents someone edited after the fix
+
+    @property
+    def empty(self) -> bool:
+        return not self.documents
+
+    def diff(self) -> str:
+        parts = []
+        for document in self.documents:
+            old = (document.before or "").splitlines(keepends=True)
+            new = (document.after or "").splitlines(keepends=True)
+            lines = difflib.unified_diff(
+                old,
+                new,
+                fromfile=f"{document.label} (now)",
+                tofile=f"{document.label} (after the undo)"
+                if document.after is not None
+                else "/dev/null (deleted by the undo)",
+            )
+            parts.append("".join(ln if ln.endswith("\n") else ln + "\n" for ln in lines))
+        return "".join(parts)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "backup_id": self.backup_id,
+            "role_arn": self.role_arn,
+            "empty": self.empty,
+            "documents": [
+                {
+                    "kind": d.kind,
+                    "name": d.name,
+                    "label": d.label,
+                    "now": d.before,
+                    "after": d.after,
+                }
+                for d in self.documents
+            ],
+            "changed_since": list(self.changed_since),
+            "diff": self.diff(),
+        }
+
+
+def undo_plan(session: boto3.Session, backup_id: str) -> UndoPlan:
+    """What ``undo`` would write for ``backup_id``, without writing anything."""
+    original = backups.load(backup_id)
+    _same_account(session, original.role_arn)
     iam = raw_policy_client(session)
+    return _undo_plan(iam, original)
+
+
+def _undo_plan(iam: Any, original: Backup) -> UndoPlan:
+    role = _role_name(original.role_arn)
     current = _current(iam, role, original.documents)
     pending = [
         (now, d)
         for now, d in zip(current, original.documents, strict=True)
         if not _same(now, d.before)
     ]
-    if not pending:
+    return UndoPlan(
+        backup_id=original.id,
+        role_arn=original.role_arn,
+        documents=tuple(Document(d.kind, d.name, now, d.before) for now, d in pending),
+        changed_since=tuple(d.label for now, d in pending if not _same(now, d.after)),
+    )
+
+
+def _undo(session: boto3.Session, original: Backup, force: bool, settle: Settle) -> FixResult:
+    role = _role_name(original.role_arn)
+    iam = raw_policy_client(session)
+    preview = _undo_plan(iam, original)
+    if preview.empty:
         return FixResult(
             "unchanged", f"{role} already has the documents backup {original.id} holds."
         )
-    changed = [d.label for now, d in pending if not _same(now, d.after)]
+    changed = list(preview.changed_since)
     if changed and not force:
         raise RoleChangedError(
             f"{' and '.join(changed).capitalize()} of {role} changed since the fix; undoing "
@@ -713,7 +840,7 @@ def _undo(session: boto3.Session, original: Backup, force: bool, settle: Settle)
             "Review the role, then undo with {option} to restore the backup anyway.",
             field="force",
         )
-    documents = tuple(Document(d.kind, d.name, now, d.before) for now, d in pending)
+    documents = preview.documents
     backup = Backup(
         id=backups.new_id(),
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),

@@ -174,7 +174,7 @@ def test_cli_exit_codes_and_json(demo: Emulator) -> None:
     assert "codebuild:CreateProject" in table.stdout
     bad = cli("--repository", "Bad:Name:x", env=env)
     assert bad.returncode == 2
-    assert bad.stderr.startswith("error: Invalid parameters")
+    assert bad.stderr.startswith("error: 'Bad:Name:x' is not an ECR repository name")
 
 
 def test_a_role_that_may_only_simulate_is_judged_by_the_simulator(

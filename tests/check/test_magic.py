@@ -51,7 +51,8 @@ def test_errors_are_one_sentence(
 ) -> None:
     shell.run_line_magic("sm_setup", "check --repository Bad:Name:x")
     out = capsys.readouterr().out
-    assert out.startswith("error: Invalid parameters")
+    assert out.startswith("error: 'Bad:Name:x' is not an ECR repository name")
+    assert "to the %sm_setup line" in out
 
 
 def test_in_a_notebook_the_report_is_an_html_table(

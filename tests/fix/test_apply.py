@@ -104,8 +104,11 @@ def test_check_gaps_then_fix_then_ready_with_studio_trust_kept(
     document = emu.admin_session().client("iam").get_role(RoleName=role_name(emu))["Role"]
     studio = document["AssumeRolePolicyDocument"]
     assert can_assume(studio, "sagemaker.amazonaws.com").allowed
+    project = "arn:aws:codebuild:us-east-1:123456789012:project/sagemaker-studio-image-build-X"
     assert can_assume(
-        studio, "codebuild.amazonaws.com", {"aws:SourceAccount": "123456789012"}
+        studio,
+        "codebuild.amazonaws.com",
+        {"aws:SourceAccount": "123456789012", "aws:SourceArn": project},
     ).allowed
     # The backup holds the exact text the role had, and only what was overwritten.
     saved = backups.load(result.backup_id)

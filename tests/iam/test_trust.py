@@ -362,6 +362,67 @@ def trust_policies(draw: Any) -> dict[str, Any]:
     return document
 
 
+# Trust policies as security teams harden them against the confused deputy: conditions on
+# aws:SourceAccount, aws:SourceArn (this build's projects, other projects, SageMaker resources)
+# and aws:PrincipalOrgID, several principals per statement, Denies among them.
+HARDENING_ARNS = (
+    f"arn:aws:codebuild:us-east-1:{ACCOUNT}:project/*",
+    f"arn:aws:codebuild:us-east-1:{ACCOUNT}:project/sagemaker-studio-*",
+    f"arn:aws:codebuild:us-east-1:{ACCOUNT}:project/sagemaker-studio-d-abc123-alice-*",
+    f"arn:aws:codebuild:*:{ACCOUNT}:project/other-*",
+    f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:*",
+    f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:app/d-abc123/*",
+    f"arn:aws:sagemaker:*:{OTHER}:*",
+    "arn:aws:*:us-east-1:*:*",
+)
+hardening = st.one_of(
+    st.builds(
+        lambda op, a: {op: {"aws:SourceAccount": a}},
+        st.sampled_from(("StringEquals", "StringNotEquals", "StringLike", "StringEqualsIfExists")),
+        st.sampled_from((ACCOUNT, OTHER, [ACCOUNT, OTHER], "1234*")),
+    ),
+    st.builds(
+        lambda op, arn: {op: {"aws:SourceArn": arn}},
+        st.sampled_from(("ArnLike", "ArnEquals", "ArnNotLike", "ArnLikeIfExists", "StringLike")),
+        st.sampled_from(HARDENING_ARNS),
+    ),
+    st.builds(
+        lambda op, org: {op: {"aws:PrincipalOrgID": org}},
+        st.sampled_from(("StringEquals", "StringNotEquals")),
+        st.sampled_from(("o-aaaaaaaaaa", "o-bbbbbbbbbb")),
+    ),
+    st.builds(lambda b: {"Null": {"aws:SourceArn": b}}, st.sampled_from(("true", "false"))),
+)
+
+
+def _joined(blocks: list[dict[str, Any]]) -> dict[str, Any]:
+    # Several blocks of one statement: operators merge, and one key per operator is kept.
+    joined: dict[str, Any] = {}
+    for block in blocks:
+        for op, keys in block.items():
+            joined.setdefault(op, {}).update(keys)
+    return joined
+
+
+@st.composite
+def hardened_statements(draw: Any) -> dict[str, Any]:
+    statement = draw(statements())
+    blocks = draw(st.lists(hardening, max_size=3))
+    if blocks:
+        statement["Condition"] = _joined([statement.get("Condition", {}), *blocks])
+    return statement
+
+
+@st.composite
+def hardened_trust_policies(draw: Any) -> dict[str, Any]:
+    items = draw(st.lists(hardened_statements(), min_size=1, max_size=4))
+    sids = [s.get("Sid") for s in items if "Sid" in s]
+    if len(sids) != len(set(sids)):
+        for s in items:
+            s.pop("Sid", None)
+    return {"Version": "2012-10-17", "Statement": items}
+
+
 contexts = st.builds(
     lambda account, arn: {
         **({"aws:SourceAccount": account} if account else {}),

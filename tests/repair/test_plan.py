@@ -8,6 +8,7 @@ touch someone else's policy, and say when IAM's quotas or an explicit Deny stand
 from __future__ import annotations
 
 import copy
+import fnmatch
 import json
 import re
 from dataclasses import replace
@@ -36,7 +37,7 @@ from sm_studio_setup.requirements.model import Requirement
 from sm_studio_setup.requirements.params import Params
 from sm_studio_setup.requirements.policy import MAX_INLINE_POLICY_CHARS, missing
 from sm_studio_setup.requirements.profiles import PROFILES, requirements_for
-from tests.iam.test_trust import ACCOUNT, ACTIONS, CALLERS, contexts, trust_policies
+from tests.iam.test_trust import ACCOUNT, ACTIONS, CALLERS, OTHER, hardened_trust_policies
 from tests.openapi import validate
 from tests.requirements.test_policy import (
     PROFILE_CASES,
@@ -51,13 +52,16 @@ CODEBUILD = "codebuild.amazonaws.com"
 SAGEMAKER = "sagemaker.amazonaws.com"
 REGION = "us-east-1"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/service-role/AmazonSageMaker-ExecutionRole-1"
+APP_ARN = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:app/d-abc123/alice-space/jupyterlab/default"
 PARAMS = Params(
     region=REGION,
     account=ACCOUNT,
     role_arn=ROLE_ARN,
     domain_id="d-abc123",
     user_profile="alice",
+    studio_app_arn=APP_ARN,
 )
+PROJECT = f"arn:aws:codebuild:{REGION}:{ACCOUNT}:project/{PARAMS.project_prefix}"
 OURS = policy_name("image-build")
 OTHERS_POLICY = "someone-elses-policy"
 SOMEONE_ELSES: dict[str, Any] = {
@@ -115,15 +119,61 @@ def request_allowed(policy: dict[str, Any] | None, r: Requirement, **changes: An
 IMAGE_BUILD = requirements_for("image-build", PARAMS)
 CB_TRUST = codebuild_trust(IMAGE_BUILD)
 CB_CONTEXT = dict(CB_TRUST.context)
+(SM_TRUST,) = [r for r in IMAGE_BUILD if r.who == "trust" and r.principal == SAGEMAKER]
 
 
-def test_the_trust_requirement_is_the_real_one() -> None:
+def test_the_trust_requirements_carry_what_the_services_send() -> None:
     assert CB_TRUST.action == "sts:AssumeRole"
-    assert CB_CONTEXT == {"aws:SourceAccount": ACCOUNT}
+    assert dict(CB_TRUST.context) == {"aws:SourceAccount": ACCOUNT, "aws:SourceArn": f"{PROJECT}*"}
+    assert dict(SM_TRUST.context) == {"aws:SourceAccount": ACCOUNT, "aws:SourceArn": APP_ARN}
     assert not CB_TRUST.optional
 
 
 # ----------------------------------------------------------------------------- trust property
+
+# Requests to judge before and after: the services and IAM principals, with what each may send.
+PROBE_PRINCIPALS = (*CALLERS, "ec2.amazonaws.com")
+PROBE_CONTEXTS = [
+    {
+        k: v
+        for k, v in (
+            ("aws:SourceAccount", account),
+            ("aws:SourceArn", arn),
+            ("aws:PrincipalOrgID", org),
+        )
+        if v is not None
+    }
+    for account in (None, ACCOUNT, OTHER)
+    for arn in (
+        None,
+        f"{PROJECT}ABCDEFGHIJKLMNOP",  # a project this build creates
+        f"arn:aws:codebuild:{REGION}:{ACCOUNT}:project/someone-else",
+        f"arn:aws:codebuild:eu-west-1:{ACCOUNT}:project/{PARAMS.project_prefix}X",
+        APP_ARN,
+        f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:app/d-abc123/bob-space/jupyterlab/default",
+        f"arn:aws:sagemaker:{REGION}:{OTHER}:training-job/t",
+    )
+    for org in (None, "o-aaaaaaaaaa", "o-bbbbbbbbbb")
+]
+
+
+def named_by(req: Requirement, principal: str, action: str, context: dict[str, str]) -> bool:
+    """The requests a trust requirement names: its service, for its account, and for the
+    resources its aws:SourceArn covers (an ARN, or a pattern such as project/PREFIX*)."""
+    if principal != req.principal or action != req.action:
+        return False
+    wanted = dict(req.context)
+    if context.get("aws:SourceAccount") != wanted["aws:SourceAccount"]:
+        return False
+    arn = context.get("aws:SourceArn")
+    return arn is not None and fnmatch.fnmatchcase(arn, str(wanted["aws:SourceArn"]))
+
+
+def _status(policy: dict[str, Any], r: Requirement, asked: list[Requirement]) -> Status:
+    if r.who != "trust" or all(r is not a for a in asked):
+        return "allowed"
+    admitted = can_assume(policy, r.principal or "", dict(r.context)).allowed
+    return "allowed" if admitted else "missing"
 
 
 @settings(
@@ -131,76 +181,108 @@ def test_the_trust_requirement_is_the_real_one() -> None:
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-@given(
-    policy=trust_policies(),
-    probes=st.lists(
-        st.tuples(st.sampled_from(CALLERS), st.sampled_from(ACTIONS), contexts),
-        min_size=1,
-        max_size=12,
-    ),
-)
-def test_trust_plan_keeps_every_decision_but_codebuilds(
-    policy: dict[str, Any], probes: list[tuple[str, str, dict[str, str]]]
+@given(policy=hardened_trust_policies(), which=st.sampled_from(("codebuild", "sagemaker", "both")))
+def test_a_trust_change_admits_only_what_its_requirements_name(
+    policy: dict[str, Any], which: str
 ) -> None:
+    """Issue 11, item 1: after the fix, every request the original trust refused is still
+    refused, except exactly those the added requirements name; a hardened trust that already
+    admits a service for this account and resource is left as it is."""
     original = copy.deepcopy(policy)
-    before = can_assume(policy, CODEBUILD, CB_CONTEXT)
-    status: Status = "allowed" if before.allowed else "missing"
-    # Only the CodeBuild trust is in question; everything else the role already has.
-    assessed = [Assessed(r, status if r is CB_TRUST else "allowed") for r in IMAGE_BUILD]
+    asked = {"codebuild": [CB_TRUST], "sagemaker": [SM_TRUST], "both": [CB_TRUST, SM_TRUST]}[which]
+    assessed = [Assessed(r, _status(policy, r, asked)) for r in IMAGE_BUILD]
     plan = make_plan(role(policy), "image-build", assessed, source_account=ACCOUNT)
     assert policy == original, "the role's document must not be modified"
-    assert plan.trust_before == original
-    assert plan.policy_after is None
-
-    event(f"codebuild before the plan: {before.result}")
-    if before.allowed:
-        assert plan.trust_after is None and plan.empty and not plan.blocked
-        return
-    if before.result == "explicit_deny":
-        # An Allow cannot override a Deny, and existing statements are not rewritten.
-        assert plan.trust_after is None
-        assert plan.trusted == ()
-        assert len(plan.blocked) == 1
-        assert before.blocking
-        for ref in before.blocking:
-            assert ref.label() in plan.blocked[0], (plan.blocked, ref.label())
-        assert "explicitly denies" in plan.blocked[0]
-        assert plan.empty and not plan.applicable
-        return
-
     after = plan.trust_after
-    assert after is not None, plan.blocked
-    assert plan.blocked == ()
-    assert plan.trusted == (CB_TRUST,)
-    assert plan.change.trust_policy == after
-    # Every original statement byte for byte, in order, and exactly one added.
+    needed = [r for r in asked if _status(policy, r, asked) == "missing"]
+    event(f"needed {len(needed)}; changed {after is not None}")
+    if not needed:
+        assert after is None and not plan.blocked
+        return
+    if after is None:
+        # Only an explicit Deny stops it, and the plan says which.
+        assert plan.blocked and all("explicitly denies" in b for b in plan.blocked), plan.blocked
+        return
+    # Every original statement byte for byte, in order; one statement per service added.
     old, new = listed(original), listed(after)
     assert [json.dumps(s) for s in new[: len(old)]] == [json.dumps(s) for s in old]
-    assert len(new) == len(old) + 1
-    added = new[-1]
-    assert added["Effect"] == "Allow" and added["Principal"] == {"Service": CODEBUILD}
-    assert added["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
-    assert can_assume(after, CODEBUILD, CB_CONTEXT).allowed
+    assert len(new) == len(old) + len(plan.trusted)
+    for r in plan.trusted:
+        assert can_assume(after, r.principal or "", dict(r.context)).allowed
+    for added in new[len(old) :]:
+        assert added["Condition"]["StringEquals"] == {"aws:SourceAccount": ACCOUNT}
+        assert set(added["Condition"]["ArnLike"]) == {"aws:SourceArn"}
 
-    for caller, action, context in probes:
-        was = can_assume(original, caller, context, action=action).result
-        now = can_assume(after, caller, context, action=action).result
-        if caller == CODEBUILD and action == "sts:AssumeRole" and was == "implicit_deny":
-            expected = "allowed" if context.get("aws:SourceAccount") == ACCOUNT else "implicit_deny"
-            assert now == expected, (caller, action, context)
-        else:
-            assert now == was, (caller, action, context)
+    for principal in PROBE_PRINCIPALS:
+        for context in PROBE_CONTEXTS:
+            for action in ACTIONS:
+                was = can_assume(original, principal, context, action=action).allowed
+                now = can_assume(after, principal, context, action=action).allowed
+                if now and not was:
+                    assert any(named_by(r, principal, action, context) for r in plan.trusted), (
+                        principal,
+                        action,
+                        context,
+                    )
+                if was:
+                    assert now, ("a fix never takes anything away", principal, context)
 
-    # Idempotent: planning again from the result changes nothing, even if told "missing".
-    assert can_assume(after, CODEBUILD, CB_CONTEXT).allowed
+    # Idempotent: planning again from the result changes nothing.
     again = make_plan(
-        role(after),
+        role(after), "image-build", [Assessed(r, "missing") for r in asked], source_account=ACCOUNT
+    )
+    assert again.trust_after is None and not again.blocked
+
+
+def test_a_hardened_studio_trust_is_left_alone_and_gets_a_narrow_codebuild_statement() -> None:
+    """The issue's example: SageMaker trusted only for this account (or for its SageMaker
+    resources). The check must find SageMaker admitted, and CodeBuild's statement must be as
+    narrow: this account, this build's projects."""
+    for condition in (
+        {"StringEquals": {"aws:SourceAccount": ACCOUNT}},
+        {"ArnLike": {"aws:SourceArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:*"}},
+    ):
+        hardened = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": SAGEMAKER},
+                    "Action": "sts:AssumeRole",
+                    "Condition": condition,
+                }
+            ],
+        }
+        assert can_assume(hardened, SAGEMAKER, dict(SM_TRUST.context)).allowed
+        assert not can_assume(hardened, CODEBUILD, CB_CONTEXT).allowed
+        assessed = [Assessed(r, "missing" if r is CB_TRUST else "allowed") for r in IMAGE_BUILD]
+        plan = make_plan(role(hardened), "image-build", assessed, source_account=ACCOUNT)
+        assert plan.trusted == (CB_TRUST,)
+        assert plan.trust_after is not None
+        added = listed(plan.trust_after)[-1]
+        assert added["Principal"] == {"Service": CODEBUILD}
+        assert added["Condition"] == {
+            "StringEquals": {"aws:SourceAccount": ACCOUNT},
+            "ArnLike": {"aws:SourceArn": f"{PROJECT}*"},
+        }
+        # No SageMaker statement was added: SageMaker for another account stays refused.
+        sagemaker = [
+            s for s in listed(plan.trust_after) if s["Principal"] == {"Service": SAGEMAKER}
+        ]
+        assert sagemaker == [hardened["Statement"][0]]
+        assert not can_assume(plan.trust_after, SAGEMAKER, {"aws:SourceAccount": OTHER}).allowed
+
+
+def test_an_unjudgeable_trust_is_not_changed() -> None:
+    plan = make_plan(
+        role(SAGEMAKER_TRUST),
         "image-build",
-        [Assessed(CB_TRUST, "missing")],
+        [Assessed(CB_TRUST, "unknown", "the trust policy could not be parsed (Sid)")],
         source_account=ACCOUNT,
     )
-    assert again.trust_after is None
-    assert again.empty and not again.blocked
+    assert plan.trust_after is None
+    (sentence,) = plan.blocked
+    assert "could not be established" in sentence and "left as it is" in sentence
 
 
 def test_trust_plan_blocked_by_a_named_deny() -> None:

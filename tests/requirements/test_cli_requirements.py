@@ -69,7 +69,11 @@ def test_policy_for_a_fresh_role_grants_exactly_what_the_profile_needs() -> None
     trust = {s["Principal"]["Service"]: s for s in out["trust_policy"]["Statement"]}
     assert set(trust) == {"codebuild.amazonaws.com", "sagemaker.amazonaws.com"}
     assert trust["codebuild.amazonaws.com"]["Condition"] == {
-        "StringEquals": {"aws:SourceAccount": "123456789012"}
+        "StringEquals": {"aws:SourceAccount": "123456789012"},
+        "ArnLike": {
+            "aws:SourceArn": "arn:aws:codebuild:us-east-1:123456789012:project/"
+            "sagemaker-studio-d-abc-alice-*"
+        },
     }
 
 
@@ -116,7 +120,8 @@ def test_defaults_come_from_studio_metadata(tmp_path: Path) -> None:
 def test_bad_parameters_are_one_sentence_and_exit_2() -> None:
     result = run(*STUDIO, "--repository", "My:Model:x")
     assert result.returncode == 2
-    assert result.stderr.startswith("error: Invalid parameters:")
+    assert result.stderr.startswith("error: 'My:Model:x' is not an ECR repository name")
+    assert "Pass --repository" in result.stderr
     assert "Traceback" not in result.stderr
     missing_region = run("--account", "123456789012")
     assert missing_region.returncode == 2

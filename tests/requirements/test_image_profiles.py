@@ -260,7 +260,11 @@ def test_image_build_resources_follow_params() -> None:
     assert build["ecr:GetAuthorizationToken"][0].resource == "*"
     trust = {r.principal: r for r in reqs if r.who == "trust"}
     assert set(trust) == {"codebuild.amazonaws.com", "sagemaker.amazonaws.com"}
-    assert trust["codebuild.amazonaws.com"].context == {"aws:SourceAccount": "210987654321"}
+    assert trust["codebuild.amazonaws.com"].context == {
+        "aws:SourceAccount": "210987654321",
+        "aws:SourceArn": "arn:aws:codebuild:eu-west-1:210987654321:project/"
+        "sagemaker-studio-image-build-*",
+    }
     assert trust["codebuild.amazonaws.com"].resource == params.role_arn
     # No VPC, no KMS, no ECR base image: none of their requirements.
     assert not any(r.action.startswith(("ec2:", "kms:")) for r in reqs)
