@@ -1,36 +1,37 @@
 """CodeBuild (and its CloudWatch Logs output) made to behave like AWS inside moto.
 
 moto 5.2 reports every build SUCCEEDED on the first poll, appends its phases again on every
-poll and writes no logs. Here a started build follows AWS's phase sequence over a configurable
-time, writes ``[Container]`` lines to ``/aws/codebuild/<project>`` as phases pass, can be made
-to fail, honours StopBuild, and CreateProject/UpdateProject check the service role's trust
-policy (and the caller's ``iam:PassRole`` when enforcement is on).
+poll, writes no logs and runs nothing. Here a started build really runs its buildspec
+(``runner.py``, one daemon thread per build, with stand-ins for ``docker`` and ``aws``), moves
+through AWS's phase sequence as it does so (AWS CodeBuild User Guide, "Build phase
+transitions"), writes ``[Container]`` lines and the commands' output to
+``/aws/codebuild/<project>``, can be made to fail, honours StopBuild and timeoutInMinutes, and
+CreateProject/UpdateProject check the service role's trust policy (and the caller's
+``iam:PassRole`` when enforcement is on).
 
-Progress is a pure function of the wall clock: a build's whole timeline (phases and log lines)
-is planned at StartBuild, and what a reader sees is the part of it that lies in the past. The
-log lines are copied into moto's logs backend lazily, on every CodeBuild call and before every
-Logs read (GetLogEvents, FilterLogEvents, DescribeLogStreams, ...). That was chosen over a
-daemon thread because it is deterministic, needs no thread lifecycle (start, stop, moto reset
-racing a writer), keeps all state on moto's backend objects so moto's reset clears it, and is
-indistinguishable for any client: nobody can observe a log line without making a request, and
-every request that could show one first brings the logs up to date.
+This module is the API side: it validates projects, records each build (``_BuildRun``) and
+answers StartBuild, BatchGetBuilds and StopBuild from that record. The runner thread writes the
+record as phases begin and end, request threads read it, all under one lock. Log lines are kept
+on the record and copied into moto's logs backend lazily, on every CodeBuild call and before
+every Logs read (GetLogEvents, FilterLogEvents, DescribeLogStreams, ...), each with the time it
+was produced: only request threads ever touch moto's logs state, and no client can tell the
+difference, since nobody observes a log line without making a request that first brings the
+logs up to date. The records live on moto's backend objects, and moto's reset first ends every
+build it forgets (processes, thread, temporary folder).
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
-import importlib
-import io
 import json
 import threading
 import time
 import urllib.parse
-import zipfile
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from moto.codebuild.exceptions import (
     InvalidInputException,
@@ -55,6 +56,10 @@ from moto.moto_api._internal import mock_random
 from moto.utilities.utils import get_partition
 
 from sm_studio_setup.emulator import access
+from sm_studio_setup.emulator.buildspec import COMMAND_PHASES as COMMAND_PHASES
+
+if TYPE_CHECKING:
+    from .runner import BuildRunner, Credentials
 
 PHASES = (
     "SUBMITTED",
@@ -71,7 +76,6 @@ PHASES = (
 )
 # SUBMITTED and QUEUED happen before any container exists, COMPLETED is not a step.
 FAILABLE_PHASES = PHASES[2:-1]
-COMMAND_PHASES = ("INSTALL", "PRE_BUILD", "BUILD", "POST_BUILD")
 FAIL_PHASE_VARIABLE = "SM_EMULATOR_FAIL_PHASE"
 CODEBUILD_PRINCIPAL = "codebuild.amazonaws.com"
 
@@ -243,14 +247,14 @@ def _authorize_service_role(response: CodeBuildResponse, service_role: str) -> s
     return role_arn
 
 
-# --- the timeline of one build -------------------------------------------------------------
+# --- the record of one build ---------------------------------------------------------------
 
 
 @dataclass
 class _Phase:
     kind: str
     start: float
-    end: float | None  # None for COMPLETED, which AWS reports with a start time only
+    end: float | None  # None while it runs, and for COMPLETED (AWS gives that a start only)
     status: str | None
     contexts: list[dict[str, str]] | None
 
@@ -261,25 +265,124 @@ class _Line:
     message: str
 
 
+def _default_contexts(kind: str) -> list[dict[str, str]] | None:
+    # AWS reports no contexts for the phases before a container exists.
+    return None if kind in ("SUBMITTED", "QUEUED") else [dict(_EMPTY_CONTEXT)]
+
+
 @dataclass
 class _BuildRun:
+    """What BatchGetBuilds and the build's log show. The runner thread writes it as the build
+    happens and request threads read it, all under ``_lock``; once ``closed`` (COMPLETED was
+    recorded: finished, stopped, timed out) nothing changes it any more."""
+
     account_id: str
     region: str
     static: dict[str, Any]  # the parts of the Build that do not change over time
     phases: list[_Phase]
-    lines: list[_Line]
-    final_status: str
     log_group: str | None  # None when the project disabled CloudWatch Logs
     log_stream: str
-    logs_from: float  # when the container starts and creates the stream (PROVISIONING)
+    lines: list[_Line] = field(default_factory=list)
+    final_status: str | None = None
+    # When the container starts and creates the stream (PROVISIONING, if it may); until then
+    # nobody can read a line.
+    logs_from: float = float("inf")
     written: int = 0
     stream_created: bool = False
+    closed: bool = False
+    runner: BuildRunner | None = None
+    _last_at: float = 0.0
 
     def complete_at(self) -> float:
         return self.phases[-1].start
 
+    def current_start(self) -> float:
+        return self.phases[-1].start
+
+    def current_kind(self) -> str:
+        return self.phases[-1].kind
+
+    # -- written by the runner ---------------------------------------------------------------
+
+    def _stamp(self) -> float:
+        # Log events must not go back in time, even if the wall clock does.
+        self._last_at = max(_clock(), self._last_at)
+        return self._last_at
+
+    def start_logs(self) -> None:
+        with _lock:
+            if not self.closed:
+                self.logs_from = self.current_start()
+
+    def say(self, text: str) -> None:
+        """A ``[Container]`` line of the CodeBuild agent."""
+        with _lock:
+            if not self.closed:
+                at = self._stamp()
+                self.lines.append(_Line(at, _container(at, text)))
+
+    def output(self, text: str) -> None:
+        """A line a command printed."""
+        with _lock:
+            if not self.closed:
+                self.lines.append(_Line(self._stamp(), text + "\n"))
+
+    def transition(
+        self,
+        status: str,
+        context: dict[str, str] | None,
+        following: str | None,
+        *,
+        lines: Sequence[str] = (),
+        final: str | None = None,
+    ) -> bool:
+        """Ends the current phase and starts ``following`` at the same instant (or COMPLETED,
+        with ``final`` as the build's status); False when the build was closed meanwhile."""
+        with _lock:
+            if self.closed:
+                return False
+            at = self._stamp()
+            self.lines.extend(_Line(at, _container(at, text)) for text in lines)
+            current = self.phases[-1]
+            current.end, current.status = at, status
+            if current.contexts is not None:
+                current.contexts = [dict(context or _EMPTY_CONTEXT)]
+            if following is None:
+                self.phases.append(_Phase("COMPLETED", at, None, None, None))
+                self.final_status = final or status
+                self.closed = True
+            else:
+                self.phases.append(_Phase(following, at, None, None, _default_contexts(following)))
+            return True
+
+    def interrupt(
+        self, status: str, context: dict[str, str], lines: Sequence[str] | None = None
+    ) -> bool:
+        """Ends the build in its current phase (STOPPED, TIMED_OUT, FAULT); a finished build is
+        left as it was."""
+        with _lock:
+            if self.closed:
+                return False
+            at = self._stamp()
+            current = self.phases[-1]
+            if lines is None:
+                lines = [f"Phase complete: {current.kind} State: {status}"]
+            if at >= self.logs_from:
+                self.lines.extend(_Line(at, _container(at, text)) for text in lines)
+            else:
+                self.logs_from = float("inf")  # stopped before the container started
+            current.end, current.status = at, status
+            if current.contexts is not None:
+                current.contexts = [dict(context)]
+            self.phases.append(_Phase("COMPLETED", at, None, None, None))
+            self.final_status = status
+            self.closed = True
+            return True
+
+    # -- read by requests --------------------------------------------------------------------
+
     def advance(self, now: float) -> None:
-        """Copies every planned log line whose time has come into moto's logs backend."""
+        """Copies every log line written by now into moto's logs backend."""
         if self.log_group is None or (self.stream_created and self.written == len(self.lines)):
             return
         if now < self.logs_from:
@@ -297,29 +400,6 @@ class _BuildRun:
         with contextlib.suppress(Exception):
             logs.put_log_events(self.log_group, self.log_stream, events)
         self.written += len(due)
-
-    def stop(self, now: float) -> None:
-        if now >= self.complete_at():
-            return  # already finished: StopBuild leaves a finished build as it was
-        kept: list[_Phase] = []
-        for phase in self.phases[:-1]:
-            if phase.start > now:
-                break
-            if phase.end is not None and phase.end > now:
-                contexts = None if phase.contexts is None else [dict(_EMPTY_CONTEXT)]
-                phase = _Phase(phase.kind, phase.start, now, "STOPPED", contexts)
-            kept.append(phase)
-        current = kept[-1].kind
-        kept.append(_Phase("COMPLETED", now, None, None, None))
-        self.phases = kept
-        self.lines = [line for line in self.lines if line.at <= now]
-        if now >= self.logs_from:
-            self.lines.append(
-                _Line(now, _container(now, f"Phase complete: {current} State: STOPPED"))
-            )
-        else:
-            self.logs_from = float("inf")
-        self.final_status = "STOPPED"
 
     def snapshot(self, now: float) -> dict[str, Any]:
         """The Build as BatchGetBuilds shows it at ``now`` (logs brought up to date first)."""
@@ -392,151 +472,13 @@ def _container(at: float, text: str) -> str:
     return f"[Container] {stamp} {text}\n"
 
 
-def _plan_phases(start: float, duration: float, fail_phase: str | None) -> list[_Phase]:
-    if fail_phase is None:
-        kinds: tuple[str, ...] = PHASES[:-1]
-    else:
-        upto = PHASES.index(fail_phase) + 1
-        kinds = PHASES[:upto] + _AFTER_FAILURE.get(fail_phase, ("FINALIZING",))
-    scale = duration / sum(_WEIGHTS.values())
-    phases: list[_Phase] = []
-    at = start
-    for kind in kinds:
-        end = at + _WEIGHTS[kind] * scale
-        status = "FAILED" if kind == fail_phase else "SUCCEEDED"
-        contexts = None if kind in ("SUBMITTED", "QUEUED") else [dict(_EMPTY_CONTEXT)]
-        phases.append(_Phase(kind, at, end, status, contexts))
-        at = end
-    phases.append(_Phase("COMPLETED", at, None, None, None))
-    return phases
-
-
-@dataclass(frozen=True)
-class _Script:
-    """What the build's container would do: inputs of the log-line writer."""
-
-    commands: Mapping[str, list[str]]
-    yaml_location: str
-    src_dir: str
-    s3_source: bool
-
-
-def _plan_lines(phases: list[_Phase], script: _Script) -> list[_Line]:
-    lines: list[_Line] = []
-
-    def say(at: float, text: str) -> None:
-        lines.append(_Line(at, _container(at, text)))
-
-    def complete(phase: _Phase, end: float) -> None:
-        say(end, f"Phase complete: {phase.kind} State: {phase.status}")
-        context = (phase.contexts or [_EMPTY_CONTEXT])[0]
-        say(
-            end, f"Phase context status code: {context['statusCode']} Message: {context['message']}"
-        )
-
-    for phase in phases:
-        if phase.end is None:
-            continue
-        start, end = phase.start, phase.end
-        if phase.kind == "PROVISIONING":
-            say(start, "Waiting for agent ping")
-            if phase.status == "SUCCEEDED":
-                say(end, "Waiting for DOWNLOAD_SOURCE")
-        elif phase.kind == "DOWNLOAD_SOURCE":
-            if phase.status == "SUCCEEDED":
-                say(start, "Phase is DOWNLOAD_SOURCE")
-                say(start, f"CODEBUILD_SRC_DIR={script.src_dir}")
-                say(start, f"YAML location is {script.yaml_location}")
-                if script.s3_source:
-                    say(start, "Setting HTTP client timeout to higher timeout for S3 source")
-                say(start, "Processing environment variables")
-                say(start, "No runtime version selected in buildspec.")
-                say(start, f"Moving to directory {script.src_dir}")
-                found = [k for k in COMMAND_PHASES if k in script.commands]
-                say(start, f"Phases found in YAML: {len(found)}")
-                for kind in found:
-                    say(start, f" {kind}: {len(script.commands[kind])} commands")
-            complete(phase, end)
-        elif phase.kind in COMMAND_PHASES:
-            say(start, f"Entering phase {phase.kind}")
-            commands = list(script.commands.get(phase.kind, []))
-            if phase.status == "FAILED" and not commands:
-                commands = ["exit 1"]
-            for index, command in enumerate(commands):
-                at = start + (index + 0.5) * (end - start) / len(commands)
-                say(at, f"Running command {command}")
-                lines.extend(_Line(at, out + "\n") for out in _command_output(command, at))
-            if phase.status == "FAILED":
-                say(end, f"Command did not exit successfully {commands[-1]} exit status 1")
-            complete(phase, end)
-        elif phase.kind == "UPLOAD_ARTIFACTS":
-            say(start, "Entering phase UPLOAD_ARTIFACTS")
-            complete(phase, end)
-    return lines
-
-
-def _command_output(command: str, at: float) -> list[str]:
-    """A little plausible output: what ``echo`` commands print."""
-    if not command.startswith("echo "):
-        return []
-    text = command[5:].strip().strip("\"'")
-    return [text.replace("`date`", _dt(at).strftime("%a %b %d %H:%M:%S UTC %Y"))]
-
-
-def _failure_context(kind: str, commands: Mapping[str, list[str]]) -> dict[str, str]:
-    if kind in COMMAND_PHASES:
-        command = (commands.get(kind) or ["exit 1"])[-1]
-        return {
-            "statusCode": "COMMAND_EXECUTION_ERROR",
-            "message": f"Error while executing command: {command}. Reason: exit status 1",
-        }
+def _failure_context(kind: str) -> dict[str, str]:
+    """The context of a failure injected into a phase that runs no commands (the runner words
+    the command phases' own: the command and its exit status)."""
     return {
         "statusCode": "CLIENT_ERROR",
         "message": f"Failure injected by the emulator ({FAIL_PHASE_VARIABLE}={kind})",
     }
-
-
-# --- reading the buildspec -----------------------------------------------------------------
-
-
-def _buildspec_commands(
-    source: Mapping[str, Any], account_id: str, partition: str
-) -> tuple[dict[str, list[str]], str]:
-    """Commands per phase from an inline buildspec, or from the buildspec inside an S3 zip
-    source (what sm-docker uploads); returns them with the path the agent would log."""
-    spec = str(source.get("buildspec") or "")
-    inline = "\n" in spec or spec.lstrip().startswith("version")
-    name = "buildspec.yml" if inline or not spec else spec
-    location = "/codebuild/readonly/buildspec.yml" if inline else name
-    try:
-        if inline:
-            text = spec
-        elif source.get("type") == "S3":
-            text = _read_zip_member(str(source.get("location", "")), name, account_id, partition)
-        else:
-            return {}, location
-        yaml = importlib.import_module("yaml")  # moto's own dependency; no stubs needed here
-        data = yaml.safe_load(text)
-        commands: dict[str, list[str]] = {}
-        for key, body in (data.get("phases") or {}).items():
-            kind = str(key).upper()
-            if kind in COMMAND_PHASES and isinstance(body, dict):
-                commands[kind] = [str(c) for c in body.get("commands") or []]
-        return commands, location
-    except Exception:  # a buildspec we cannot read only makes the log plainer
-        return {}, location
-
-
-def _read_zip_member(location: str, member: str, account_id: str, partition: str) -> str:
-    from moto.s3.models import s3_backends
-
-    path = location.split(":::", 1)[-1]
-    bucket, _, key = path.partition("/")
-    obj = s3_backends[account_id][partition].get_object(bucket, key)
-    if obj is None:
-        return ""
-    with zipfile.ZipFile(io.BytesIO(obj.value)) as archive:
-        return archive.read(member).decode("utf-8")
 
 
 # --- the build records ---------------------------------------------------------------------
@@ -554,8 +496,8 @@ def advance_builds(account_id: str, region: str) -> None:
         backend = codebuild_backends[account_id][region]
     except KeyError:
         return
-    now = _clock()
     with _lock:
+        now = _clock()
         for run in _runs(backend).values():
             run.advance(now)
 
@@ -587,14 +529,51 @@ def _initiator(caller_arn: str) -> str:
     return resource.split("/")[-1]
 
 
+def _assume_service_role(
+    account: str, region: str, role_arn: str, build_uuid: str
+) -> tuple[Credentials | None, str]:
+    """The service role's session, as CodeBuild takes it for each build: moto's own
+    AssumeRole (so every stand-in call is this session's and enforcement judges the role),
+    session name ``AWSCodeBuild-<uuid>``. (None, why) when CodeBuild could not assume it."""
+    from moto.sts.models import sts_backends
+
+    from .runner import Credentials
+
+    partition = get_partition(region)
+    _, role = _resolve_role(account, partition, role_arn)
+    if role is None or not trusts_codebuild(role.assume_role_policy_document):
+        return None, f"CodeBuild is not authorized to perform: sts:AssumeRole on {role_arn}"
+    session_name = f"AWSCodeBuild-{build_uuid}"
+    assumed = sts_backends[account][partition].assume_role(
+        region_name=region,
+        role_session_name=session_name,
+        role_arn=str(role.arn),
+        policy="",
+        duration=3600,
+        external_id="",
+    )
+    return (
+        Credentials(
+            access_key_id=assumed.access_key_id,
+            secret_access_key=assumed.secret_access_key,
+            session_token=assumed.session_token,
+            session_arn=f"arn:{partition}:sts::{account}:assumed-role/{role.name}/{session_name}",
+        ),
+        "",
+    )
+
+
 def _start(
     backend: CodeBuildBackend, project: CodeBuild, params: Mapping[str, Any], caller_arn: str
 ) -> _BuildRun:
+    from .runner import BuildPlan, BuildRunner
+
     meta = project.project_metadata
     name = meta["name"]
     account, region = backend.account_id, backend.region_name
     partition = get_partition(region)
     build_id = f"{name}:{mock_random.uuid4()}"
+    uuid_part = build_id.split(":", 1)[1]
     now = _clock()
 
     source = copy.deepcopy(meta.get("source") or {})
@@ -618,26 +597,9 @@ def _start(
         if params.get(override) is not None:
             environment[key] = params[override]
 
-    fail_phase = _fail_phase_for(environment["environmentVariables"])
-    commands, yaml_location = _buildspec_commands(source, account, partition)
-    phases = _plan_phases(now, settings.duration_seconds, fail_phase)
-    for phase in phases:
-        if phase.status == "FAILED":
-            phase.contexts = [_failure_context(phase.kind, commands)]
-    src_dir = f"/codebuild/output/src{mock_random.randint(100000000, 999999999)}/src"
-    script = _Script(
-        commands=commands,
-        yaml_location=yaml_location
-        if yaml_location.startswith("/")
-        else f"{src_dir}/{yaml_location}",
-        src_dir=src_dir,
-        s3_source=source.get("type") == "S3",
-    )
-
     logs_config = (params.get("logsConfigOverride") or meta.get("logsConfig") or {}).get(
         "cloudWatchLogs"
     ) or {}
-    uuid_part = build_id.split(":", 1)[1]
     log_group: str | None = logs_config.get("groupName") or f"/aws/codebuild/{name}"
     stream_prefix = logs_config.get("streamName")
     log_stream = f"{stream_prefix}/{uuid_part}" if stream_prefix else uuid_part
@@ -679,16 +641,42 @@ def _start(
         account_id=account,
         region=region,
         static=static,
-        phases=phases,
-        lines=_plan_lines(phases, script),
-        final_status="FAILED" if fail_phase else "SUCCEEDED",
+        phases=[
+            _Phase("SUBMITTED", now, now, "SUCCEEDED", None),
+            _Phase("QUEUED", now, None, None, None),
+        ],
         log_group=log_group,
         log_stream=log_stream,
-        logs_from=next(p.start for p in phases if p.kind == "PROVISIONING"),
     )
+    role_arn = str(meta.get("serviceRole") or "")
+    credentials, why = _assume_service_role(account, region, role_arn, uuid_part)
+    plan = BuildPlan(
+        build_id=build_id,
+        build_arn=static["arn"],
+        build_number=static["buildNumber"],
+        account=account,
+        region=region,
+        partition=partition,
+        role_arn=role_arn,
+        credentials=credentials,
+        credentials_error=why,
+        source=copy.deepcopy(source),
+        source_version=static.get("sourceVersion") if source.get("type") == "S3" else None,
+        variables=tuple(copy.deepcopy(environment["environmentVariables"])),
+        image=str(environment.get("image") or ""),
+        initiator=static["initiator"],
+        start_time=now,
+        log_group=log_group,
+        log_stream=log_stream,
+        fail_phase=_fail_phase_for(environment["environmentVariables"]),
+        duration_seconds=settings.duration_seconds,
+        timeout_minutes=float(static["timeoutInMinutes"]),
+    )
+    run.runner = BuildRunner(run, plan)
     _runs(backend)[build_id] = run
     # moto's ListBuilds/ListBuildsForProject read these.
     backend.build_metadata_history[name].append(static)
+    run.runner.start()
     return run
 
 
@@ -826,10 +814,10 @@ def _batch_get_builds(self: CodeBuildResponse) -> ActionResult:
         if ":" not in build_id:
             raise InvalidInputException("Invalid build ID provided")
     runs = _runs(self.codebuild_backend)
-    now = _clock()
     builds: list[dict[str, Any]] = []
     missing: list[str] = []
     with _lock:
+        now = _clock()
         for build_id in ids:
             run = runs.get(build_id)
             if run is None:
@@ -846,11 +834,14 @@ def _stop_build(self: CodeBuildResponse) -> ActionResult:
     run = _runs(self.codebuild_backend).get(build_id)
     if run is None:
         raise ResourceNotFoundException(f"Build {build_id} does not exist")
-    now = _clock()
     with _lock:
-        run.advance(now)
-        run.stop(now)
-        return ActionResult({"build": run.snapshot(now)})
+        # Closed at once, so the answer already says STOPPED and nothing more is written;
+        # the runner then ends the command's processes (SIGTERM, SIGKILL 2 s later).
+        run.interrupt("STOPPED", dict(_EMPTY_CONTEXT))
+        answer = run.snapshot(_clock())
+    if run.runner is not None:
+        run.runner.request_stop()
+    return ActionResult({"build": answer})
 
 
 # --- installing ----------------------------------------------------------------------------
@@ -894,4 +885,14 @@ def install() -> None:
     setattr(CodeBuildResponse, "stop_build", _stop_build)  # noqa: B010
     for name in _LOG_READS:
         setattr(LogsBackend, name, _advancing_logs_read(getattr(LogsBackend, name)))
+    original_reset = CodeBuildBackend.reset
+
+    def reset(self: CodeBuildBackend) -> None:
+        # moto resets under its global backend lock: end the builds without taking ours.
+        from .runner import stop_runners
+
+        stop_runners([r.runner for r in _runs(self).values() if r.runner is not None])
+        original_reset(self)
+
+    setattr(CodeBuildBackend, "reset", reset)  # noqa: B010
     _installed = True

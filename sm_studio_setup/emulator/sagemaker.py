@@ -620,6 +620,26 @@ def describe_user_profile(backend: SageMakerModelBackend, domain_id: str, name: 
     return _user_profile(backend, domain_id, name)
 
 
+def update_user_profile(
+    backend: SageMakerModelBackend,
+    domain_id: str,
+    name: str,
+    *,
+    user_settings: Mapping[str, Any] | None = None,
+) -> UserProfile:
+    """UpdateUserProfile: like UpdateDomain, each settings member given replaces its old value
+    and the others are kept."""
+    profile = _user_profile(backend, domain_id, name)
+    _check_custom_images(backend, user_settings)
+    if user_settings:
+        profile.settings = {
+            **(profile.settings or {}),
+            **copy.deepcopy(dict(user_settings)),
+        }
+        profile.modified = utcnow()
+    return profile
+
+
 def list_user_profiles(
     backend: SageMakerModelBackend,
     *,
@@ -896,6 +916,18 @@ def describe_app_image_config(backend: SageMakerModelBackend, name: str) -> AppI
     return _app_image_config(backend, name)
 
 
+def update_app_image_config(
+    backend: SageMakerModelBackend, name: str, *, configs: Mapping[str, Any] | None = None
+) -> AppImageConfig:
+    """UpdateAppImageConfig: the app types' configs given replace the old ones."""
+    config = _app_image_config(backend, name)
+    for kind, value in (configs or {}).items():
+        if value is not None:
+            config.configs[kind] = copy.deepcopy(value)
+    config.modified = utcnow()
+    return config
+
+
 def list_app_image_configs(
     backend: SageMakerModelBackend,
     *,
@@ -976,6 +1008,17 @@ def _r_describe_user_profile(self: SageMakerResponse) -> ActionResult:
     p = _params(self, "DescribeUserProfile")
     profile = describe_user_profile(self.sagemaker_backend, p["DomainId"], p["UserProfileName"])
     return ActionResult(profile.describe())
+
+
+def _r_update_user_profile(self: SageMakerResponse) -> ActionResult:
+    p = _params(self, "UpdateUserProfile")
+    profile = update_user_profile(
+        self.sagemaker_backend,
+        p["DomainId"],
+        p["UserProfileName"],
+        user_settings=p.get("UserSettings"),
+    )
+    return ActionResult({"UserProfileArn": profile.arn})
 
 
 def _r_list_user_profiles(self: SageMakerResponse) -> ActionResult:
@@ -1140,6 +1183,16 @@ def _r_describe_app_image_config(self: SageMakerResponse) -> ActionResult:
     return ActionResult(config.describe())
 
 
+def _r_update_app_image_config(self: SageMakerResponse) -> ActionResult:
+    p = _params(self, "UpdateAppImageConfig")
+    config = update_app_image_config(
+        self.sagemaker_backend,
+        p["AppImageConfigName"],
+        configs={k: p.get(k) for k in _APP_IMAGE_CONFIG_KINDS},
+    )
+    return ActionResult({"AppImageConfigArn": config.arn})
+
+
 def _r_list_app_image_configs(self: SageMakerResponse) -> ActionResult:
     p = _params(self, "ListAppImageConfigs")
     found = list_app_image_configs(
@@ -1171,6 +1224,7 @@ _RESPONSES: dict[str, Callable[[SageMakerResponse], Any]] = {
     "update_domain": _r_update_domain,
     "create_user_profile": _r_create_user_profile,
     "describe_user_profile": _r_describe_user_profile,
+    "update_user_profile": _r_update_user_profile,
     "list_user_profiles": _r_list_user_profiles,
     "delete_user_profile": _r_delete_user_profile,
     "create_space": _r_create_space,
@@ -1187,6 +1241,7 @@ _RESPONSES: dict[str, Callable[[SageMakerResponse], Any]] = {
     "delete_image_version": _r_delete_image_version,
     "create_app_image_config": _r_create_app_image_config,
     "describe_app_image_config": _r_describe_app_image_config,
+    "update_app_image_config": _r_update_app_image_config,
     "list_app_image_configs": _r_list_app_image_configs,
     "delete_app_image_config": _r_delete_app_image_config,
 }
@@ -1195,6 +1250,7 @@ _BACKEND: dict[str, Callable[..., Any]] = {
     "update_domain": update_domain,
     "create_user_profile": create_user_profile,
     "describe_user_profile": describe_user_profile,
+    "update_user_profile": update_user_profile,
     "list_user_profiles": list_user_profiles,
     "delete_user_profile": delete_user_profile,
     "create_space": create_space,
@@ -1211,6 +1267,7 @@ _BACKEND: dict[str, Callable[..., Any]] = {
     "delete_image_version": delete_image_version,
     "create_app_image_config": create_app_image_config,
     "describe_app_image_config": describe_app_image_config,
+    "update_app_image_config": update_app_image_config,
     "list_app_image_configs": list_app_image_configs,
     "delete_app_image_config": delete_app_image_config,
 }

@@ -294,6 +294,10 @@ class Emulator:
             target=self._server.serve_forever, name="sm-studio-emulator", daemon=True
         )
         self._thread.start()
+        from . import runner
+
+        # Builds call the emulator back (their stand-ins' ECR and STS calls) at this URL.
+        runner.set_endpoint(self.endpoint_url)
 
         if self.seed == "demo":
             self.seed_info = seed_demo(
@@ -305,6 +309,13 @@ class Emulator:
     def stop(self) -> None:
         """Stop serving and release the port; idempotent."""
         global _running
+        if _running is self:
+            from . import runner
+
+            # Builds call back into this server and run processes of their own: end them
+            # first, so that none outlives the emulator.
+            runner.stop_all()
+            runner.set_endpoint(None)
         if self._server is not None:
             if self._thread is not None:
                 # shutdown() waits for serve_forever() to notice, so only when it runs.

@@ -1,5 +1,10 @@
 """The emulator's CodeBuild behaves like AWS's: phases over time, logs while running,
-injected failures, StopBuild, and CreateProject's trust and PassRole checks."""
+injected failures, StopBuild, and CreateProject's trust and PassRole checks.
+
+The builds here really run their buildspec (tests/emulator/test_codebuild_runner.py covers the
+runner itself); most run in-process under mock_aws, where no emulator URL exists, so their
+buildspec needs no AWS call: it writes a Dockerfile and builds it with the ``docker``
+stand-in, which makes none."""
 
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from sm_studio_setup.emulator import access, codebuild
+from sm_studio_setup.emulator.server import Emulator
 
 from .support import trust_policy
 
@@ -25,18 +31,44 @@ REGION = "us-east-1"
 ACCOUNT = "123456789012"
 PHASES = list(codebuild.PHASES)
 BUILDSPEC = """version: 0.2
+env:
+  variables:
+    IMAGE_REPO_NAME: local-image
+    IMAGE_TAG: latest
 phases:
   pre_build:
     commands:
       - echo Logging in to Amazon ECR...
+      - printf 'FROM scratch\\nCOPY app.txt /\\n' > Dockerfile && echo hello > app.txt
   build:
     commands:
       - echo Build started on `date`
       - docker build -t $IMAGE_REPO_NAME:$IMAGE_TAG .
   post_build:
     commands:
-      - docker push $IMAGE_REPO_NAME:$IMAGE_TAG
+      - docker images
 """
+# What sm-docker 0.6.0 zips as buildspec.yml (its template, one registry login kept).
+ECR_IMAGE = "$AWS_ACCOUNT_ID.dkr.ecr.$AWS_DEFAULT_REGION.amazonaws.com/$IMAGE_REPO_NAME:$IMAGE_TAG"
+SM_DOCKER_BUILDSPEC = """version: 0.2
+
+phases:
+  pre_build:
+    commands:
+      - echo Logging in to Amazon ECR...
+      - $(aws ecr get-login --no-include-email --region $AWS_DEFAULT_REGION)
+  build:
+    commands:
+      - echo Build started on `date`
+      - echo Building the Docker image...
+      - docker build -t $IMAGE_REPO_NAME:$IMAGE_TAG .
+      - docker tag $IMAGE_REPO_NAME:$IMAGE_TAG ECR_IMAGE
+  post_build:
+    commands:
+      - echo Build completed on `date`
+      - echo Pushing the Docker image...
+      - docker push ECR_IMAGE
+""".replace("ECR_IMAGE", ECR_IMAGE)
 CONTAINER_LINE = re.compile(r"^\[Container\] (\d{4}/\d\d/\d\d \d\d:\d\d:\d\d\.\d{6}) ")
 
 
@@ -113,8 +145,8 @@ def _finished(client: Any, build_id: str) -> dict[str, Any]:
     return dict(_wait(done))
 
 
-def _messages(build: Mapping[str, Any]) -> list[str]:
-    logs = boto3.client("logs", region_name=REGION)
+def _messages(build: Mapping[str, Any], logs: Any = None) -> list[str]:
+    logs = logs or boto3.client("logs", region_name=REGION)
     events = logs.get_log_events(
         logGroupName=build["logs"]["groupName"],
         logStreamName=build["logs"]["streamName"],
@@ -158,8 +190,9 @@ def test_build_progresses_phase_by_phase_to_completed(aws: None) -> None:
     assert all("contexts" in p for p in build["phases"][2:-1])
     assert set(build["phases"][-1]) == {"phaseType", "startTime"}
     assert build["endTime"] == build["phases"][-1]["startTime"]
+    # The duration is the least a build takes; these commands fit in their phases' shares.
     elapsed = (build["endTime"] - build["startTime"]).total_seconds()
-    assert 1.3 <= elapsed <= 1.7
+    assert 1.45 <= elapsed <= 2.2
 
     uuid_part = started["id"].split(":", 1)[1]
     assert build["logs"]["groupName"] == "/aws/codebuild/progress"
@@ -196,10 +229,14 @@ def test_logs_are_readable_while_the_build_runs_through_logs_calls_only(aws: Non
     streams = logs.describe_log_streams(logGroupName=group)["logStreams"]
     assert [s["logStreamName"] for s in streams] == [stream]
 
-    time.sleep(max(0.0, started_at + 2.3 - time.time()))
-    events = logs.get_log_events(logGroupName=group, logStreamName=stream, startFromHead=True)[
-        "events"
-    ]
+    def all_events() -> list[Any] | None:
+        found = logs.get_log_events(logGroupName=group, logStreamName=stream, startFromHead=True)[
+            "events"
+        ]
+        done = any("Phase complete: UPLOAD_ARTIFACTS" in e["message"] for e in found)
+        return list(found) if done else None
+
+    events = _wait(all_events)
     assert len(events) > len(early)
     messages = [e["message"].rstrip("\n") for e in events]
     for wanted in (
@@ -212,10 +249,14 @@ def test_logs_are_readable_while_the_build_runs_through_logs_calls_only(aws: Non
     ):
         assert any(m.endswith(wanted) for m in messages), wanted
     assert "Logging in to Amazon ECR..." in messages  # what the echo printed
+    assert '[docker] ["build", "-t", "local-image:latest", "."]' in messages
+    assert "Successfully tagged local-image:latest" in messages
 
     stamps = [e["timestamp"] for e in events]
     assert stamps == sorted(stamps)
-    assert started_at * 1000 <= stamps[0] and stamps[-1] <= (started_at + 2) * 1000
+    # Stamped when written: after the start, and by the time the (2 s or a little longer)
+    # build ended.
+    assert started_at * 1000 <= stamps[0] and stamps[-1] <= (started_at + 3.5) * 1000
     for event in events:
         match = CONTAINER_LINE.match(event["message"])
         if match:
@@ -468,18 +509,68 @@ def test_caller_of_an_assumed_role_session_is_named_in_the_denial(aws: None) -> 
     )
 
 
-def test_sm_docker_call_sequence(aws: None) -> None:
-    """The calls `sm-docker build . --bucket B` makes, in its order, with its parameters."""
-    session = boto3.session.Session(region_name=REGION)
+@pytest.fixture
+def emulator() -> Iterator[Emulator]:
+    with Emulator(seed="none", build_seconds=1.5) as running:
+        yield running
+
+
+def _sm_docker_role_policy(bucket: str, key: str, repository: str) -> str:
+    """What a real sm-docker build needs of its service role (docs/sm-docker.md)."""
+    repository_arn = f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/{repository}"
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                    "Resource": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/codebuild/*",
+                },
+                {
+                    "Effect": "Allow",
+                    "Action": "s3:GetObject",
+                    "Resource": f"arn:aws:s3:::{bucket}/{key}",
+                },
+                {"Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
+                {
+                    "Effect": "Allow",
+                    "Action": [
+                        "ecr:BatchCheckLayerAvailability",
+                        "ecr:InitiateLayerUpload",
+                        "ecr:UploadLayerPart",
+                        "ecr:CompleteLayerUpload",
+                        "ecr:PutImage",
+                    ],
+                    "Resource": repository_arn,
+                },
+            ],
+        }
+    )
+
+
+def test_sm_docker_call_sequence(emulator: Emulator) -> None:
+    """The calls `sm-docker build . --bucket B` makes, in its order, with its parameters; the
+    build really logs in, builds, tags and pushes (emulator server: the stand-ins call it)."""
+    session = emulator.admin_session()
     role = "StudioRole"
-    _role(role, "sagemaker.amazonaws.com", "codebuild.amazonaws.com")
+    key = "codebuild-sagemaker-container-abcdefghijklmnop.zip"
+    iam = session.client("iam")
+    iam.create_role(
+        RoleName=role,
+        AssumeRolePolicyDocument=trust_policy("sagemaker.amazonaws.com", "codebuild.amazonaws.com"),
+    )
+    iam.put_role_policy(
+        RoleName=role,
+        PolicyName="image-build",
+        PolicyDocument=_sm_docker_role_policy("sagemaker-bucket", key, "sagemaker-studio"),
+    )
     s3 = session.client("s3")
     s3.create_bucket(Bucket="sagemaker-bucket")
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as zipped:
         zipped.writestr("./Dockerfile", "FROM python:3.11\n")
-        zipped.writestr("buildspec.yml", BUILDSPEC)
-    key = "codebuild-sagemaker-container-abcdefghijklmnop.zip"
+        zipped.writestr("buildspec.yml", SM_DOCKER_BUILDSPEC)
     s3.put_object(Bucket="sagemaker-bucket", Key=key, Body=archive.getvalue())
 
     identity = session.client("sts").get_caller_identity()
@@ -523,7 +614,7 @@ def test_sm_docker_call_sequence(aws: None) -> None:
     printed: list[str] = []
     position = (0, 0)
     complete_seen = False
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         start_time, skip = position
         token: dict[str, Any] = {}
@@ -554,18 +645,22 @@ def test_sm_docker_call_sequence(aws: None) -> None:
     final = client.batch_get_builds(ids=[build_id])["builds"][0]
     assert final["buildStatus"] == "SUCCEEDED"
     # Every line exactly once, in order: the position logic neither lost nor repeated any.
-    assert printed == [m.rstrip() for m in _messages(final)]
+    assert printed == [m.rstrip() for m in _messages(final, logs)]
     assert any(
         line.endswith("Setting HTTP client timeout to higher timeout for S3 source")
         for line in printed
     )
-    assert any(
-        line.endswith("Running command docker push $IMAGE_REPO_NAME:$IMAGE_TAG") for line in printed
-    )
+    assert any(line.endswith(f"Running command docker push {ECR_IMAGE}") for line in printed)
+    assert "Login Succeeded" in printed
     assert printed[-1].endswith("Phase context status code:  Message:")
 
-    repo = session.client("ecr").describe_repositories(repositoryNames=["sagemaker-studio"])
+    ecr = session.client("ecr")
+    repo = ecr.describe_repositories(repositoryNames=["sagemaker-studio"])
     assert repo["repositories"][0]["repositoryUri"].endswith("/sagemaker-studio")
+    (pushed,) = [line for line in printed if line.startswith("latest: digest: ")]
+    (image,) = ecr.describe_images(repositoryName="sagemaker-studio")["imageDetails"]
+    assert image["imageTags"] == ["latest"]
+    assert pushed.split()[2] == image["imageDigest"]
     client.delete_project(name=name)
     s3.delete_object(Bucket="sagemaker-bucket", Key=key)
     assert client.list_projects()["projects"] == []

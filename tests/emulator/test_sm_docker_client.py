@@ -7,6 +7,10 @@ project does not depend on. With ``--bucket`` and ``--role`` it never imports th
 SDK pins the STS endpoint, so the default-bucket and role-discovery paths could not be pointed
 at an emulator anyway); everything else goes through boto3, which follows AWS_ENDPOINT_URL.
 
+The emulator really runs the buildspec sm-docker zips (its ``aws``/``docker`` calls reach the
+emulator's stand-ins, never the real binaries), so the build role gets the permissions a real
+build needs, and the succeeding run's image lands in the emulator's ECR.
+
 Why this module takes about a minute: sm-docker's log tail sleeps a hard-coded 10 s between
 reads and re-checks the build status only every 30 s, so a build that is still running when it
 starts tailing (the real case, and the one worth proving) costs it 40-50 s however short the
@@ -51,6 +55,38 @@ ZIP_KEY = re.compile(r"codebuild-sagemaker-container-[A-Za-z]{16}\.zip")
 BUILD_SECONDS = 2.0
 RUN_TIMEOUT = 180  # sm-docker needs ~50 s for a tailed build; more means it hangs
 DOCKERFILE = "FROM public.ecr.aws/docker/library/python:3.11-slim\nRUN echo built\n"
+# docs/sm-docker.md, "What the CodeBuild role needs while the build runs".
+BUILD_ROLE_POLICY = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/codebuild/*",
+            },
+            {
+                "Effect": "Allow",
+                "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+                "Resource": f"arn:aws:s3:::{BUCKET}/*",
+            },
+            {"Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
+            {
+                "Effect": "Allow",
+                "Action": [
+                    "ecr:BatchCheckLayerAvailability",
+                    "ecr:InitiateLayerUpload",
+                    "ecr:UploadLayerPart",
+                    "ecr:CompleteLayerUpload",
+                    "ecr:PutImage",
+                    "ecr:BatchGetImage",
+                    "ecr:GetDownloadUrlForLayer",
+                ],
+                "Resource": f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/{REPOSITORY}",
+            },
+        ],
+    }
+)
 
 
 @dataclass
@@ -194,6 +230,10 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
                 "codebuild.amazonaws.com", "sagemaker.amazonaws.com"
             ),
         )
+        # The build really runs (enforcement on): the role needs what a real build needs.
+        iam.put_role_policy(
+            RoleName=BUILD_ROLE, PolicyName="image-build", PolicyDocument=BUILD_ROLE_POLICY
+        )
         iam.create_role(
             RoleName=SAGEMAKER_ONLY_ROLE,
             AssumeRolePolicyDocument=trust_policy("sagemaker.amazonaws.com"),
@@ -258,6 +298,11 @@ def test_succeeding_build_exits_zero_and_prints_the_image_uri(runs: Runs) -> Non
     }
     repository = runs.admin.client("ecr").describe_repositories(repositoryNames=[REPOSITORY])
     assert repository["repositories"][0]["repositoryUri"] == IMAGE_URI.rsplit(":", 1)[0]
+    # The buildspec really ran: get-login, build, tag and push reached the emulator's ECR.
+    images = runs.admin.client("ecr").describe_images(repositoryName=REPOSITORY)
+    (image,) = images["imageDetails"]
+    assert image["imageTags"] == [TAG]
+    assert f"{TAG}: digest: {image['imageDigest']} size: " in run.stdout, run.describe()
 
 
 def test_log_tail_prints_the_container_lines_the_emulator_wrote(runs: Runs) -> None:
@@ -271,6 +316,8 @@ def test_log_tail_prints_the_container_lines_the_emulator_wrote(runs: Runs) -> N
     ), run.describe()
     assert any(line.endswith("Phase complete: POST_BUILD State: SUCCEEDED") for line in lines)
     assert "Building the Docker image..." in lines  # an echo command's own output
+    assert "Login Succeeded" in lines  # $(aws ecr get-login ...) ran the docker login it printed
+    assert f"[docker] {json.dumps(['push', IMAGE_URI])}" in lines
     assert not any("FAILED" in line for line in lines)
     # The tail really waited for a running build rather than reading a finished one once.
     assert run.seconds > 20, run.seconds
@@ -292,8 +339,9 @@ def test_failed_build_shows_the_failed_phase_but_sm_docker_exits_zero(runs: Runs
         for line in lines
     ), run.describe()
     # sm-docker's known defect, pinned: it never looks at the final build status, so a FAILED
-    # build exits 0 and still announces an image that was never pushed. The project's own
-    # build command must not copy this.
+    # build exits 0 and still announces the image as if the build had worked (here POST_BUILD,
+    # which AWS still runs after a BUILD failure, did push it). The project's own build
+    # command must not copy this.
     assert run.returncode == 0, run.describe()
     assert lines[-1] == f"Image URI: {IMAGE_URI}", run.describe()
 
