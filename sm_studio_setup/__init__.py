@@ -15,19 +15,15 @@ def _jupyter_labextension_paths() -> list[dict[str, str]]:
 
 
 def _jupyter_server_extension_points() -> list[dict[str, Any]]:
-    return [{"module": "sm_studio_setup"}]
+    # Imported here, not at the top, so that `import sm_studio_setup` stays cheap for the CLI
+    # and the magic (the server extension pulls in jupyter_server).
+    from .app import SmStudioSetupApp
 
-
-def _load_jupyter_server_extension(server_app: Any) -> None:
-    # Imported lazily so that `import sm_studio_setup` stays cheap for the CLI and the magic.
-    from .routes import setup_routes
-
-    setup_routes(server_app.web_app)
-    server_app.log.info("sm-studio-setup server extension loaded")
+    return [{"module": "sm_studio_setup", "app": SmStudioSetupApp}]
 
 
 def load_ipython_extension(ipython: Any) -> None:
     # `%load_ext sm_studio_setup` registers `%sm_setup`; imported lazily like the server side.
-    from .magic import load_ipython_extension as load
+    from .surfaces.magic import load_ipython_extension as load
 
     load(ipython)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -38,6 +39,21 @@ INPUTS: dict[str, _Input] = {
     "backup_id": _Input("--undo", "backup_id", "a backup id"),
     "list_backups": _Input("--list-backups", None),
     "plan_id": _Input(None, "plan_id", "the id of a plan from fix/plan"),
+    "context": _Input("PATH", "context", "the build folder, holding the Dockerfile"),
+    "dockerfile": _Input("--file", "dockerfile", "the Dockerfile, relative to the build folder"),
+    "build_args": _Input("--build-arg", "build_args", "KEY=VALUE"),
+    "platform": _Input("--platform", "platform", "linux/amd64 or linux/arm64"),
+    "timeout_minutes": _Input("--timeout", "timeout_minutes", "5 to 2160 minutes"),
+    "tags": _Input("--tag", "tags", "KEY=VALUE"),
+    "attach": _Input("--attach", "attach", "a SageMaker image name"),
+    "engine": _Input("--engine", "engine", "codebuild or sm-docker"),
+    "docker_args": _Input("-- ARGS", "docker_args", "further docker build arguments"),
+    "image_uri": _Input("IMAGE_URI", "image_uri", "an ECR image URI"),
+    "image_name": _Input("--image-name", "image_name", "a SageMaker image name"),
+    "display_name": _Input("--display-name", "display_name", "the name Studio shows"),
+    "app_type": _Input("--app-type", "app_type", "JupyterLab, CodeEditor or KernelGateway"),
+    "scope": _Input("--scope", "scope", "domain or user-profile"),
+    "build_id": _Input(None, "build_id", "the id of a build from POST builds"),
     "region": _Input("--region", None, "an AWS region such as us-east-1", "AWS_DEFAULT_REGION"),
     "account": _Input("--account", None, "12 digits"),
     "domain_id": _Input("--domain-id", None, "the Studio domain id (d-...)"),
@@ -86,8 +102,10 @@ class Command:
         if surface == "rest":
             body = f" {json.dumps(self.body)}" if self.body else ""
             return f"{self.route}{body}" if self.route else ""
+        # Values are quoted for the shell (and IPython's line, which splits like one), so a
+        # command copied from an error runs as shown, whatever the value holds.
         words = [
-            spell_input(name, surface) + (f" {value}" if value else "")
+            spell_input(name, surface) + (f" {shlex.quote(value)}" if value else "")
             for name, value in self.flags
         ]
         prefix = "%sm_setup" if surface == "magic" else "sm-studio-setup"

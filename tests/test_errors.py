@@ -16,7 +16,7 @@ from sm_studio_setup.errors import INPUTS, BadInput, Command, SetupError, spell_
 from sm_studio_setup.requirements.model import ParamError
 from sm_studio_setup.requirements.params import Params
 from sm_studio_setup.requirements.profiles import PROFILES, requirements_for
-from sm_studio_setup.service.check import CheckOptions
+from sm_studio_setup.service.options import AttachOptions, BuildOptions
 
 from .emulator_process import REPO
 from .openapi import validate
@@ -68,13 +68,16 @@ def test_every_input_a_hint_can_name_is_spelled_for_every_surface() -> None:
     for name in INPUTS:
         for surface in ("cli", "magic", "rest"):
             assert spell_input(name, surface), (name, surface)
-    # The REST fields are the check options' own names, so a form can point at its input.
-    options = set(CheckOptions.__dataclass_fields__)
-    assert {spec.rest for spec in INPUTS.values() if spec.rest} - {
+    # The REST fields are the options' own names, so a form can point at its input.
+    options = {
+        *BuildOptions.__dataclass_fields__,
+        *AttachOptions.__dataclass_fields__,
         "force",
         "backup_id",
         "plan_id",
-    } <= options
+        "build_id",
+    }
+    assert {spec.rest for spec in INPUTS.values() if spec.rest} <= options
 
 
 @pytest.mark.parametrize(

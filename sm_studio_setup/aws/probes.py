@@ -159,6 +159,59 @@ def _start_build(req: Requirement) -> _Call:
     )
 
 
+def _stop_build(req: Requirement) -> _Call:
+    # StopBuild is authorized on the project named in the build id; a made-up id of a project
+    # that cannot exist: allowed -> ResourceNotFoundException, denied -> AccessDeniedException.
+    region, prefix = _project_prefix(req)
+    return _Call(
+        "codebuild",
+        "stop_build",
+        {"id": f"{_probe_name(prefix)}:{uuid.uuid4()}"},
+        not_found=frozenset({"ResourceNotFoundException"}),
+        region=region,
+    )
+
+
+def _repository(req: Requirement) -> tuple[re.Match[str], str]:
+    arn = _parts(req)
+    resource = arn["resource"]
+    if not resource.startswith("repository/") or "*" in resource:
+        raise _NoProbe(f"the resource {req.resource!r} is not one repository")
+    return arn, resource[len("repository/") :]
+
+
+def _describe_images(req: Requirement) -> _Call:
+    # A read of a tag that cannot exist in the exact repository: allowed -> ImageNotFound (or
+    # RepositoryNotFound before the first build); denied -> AccessDeniedException.
+    arn, name = _repository(req)
+    return _Call(
+        "ecr",
+        "describe_images",
+        {
+            "registryId": arn["account"],
+            "repositoryName": name,
+            "imageIds": [{"imageTag": _probe_name("sm-studio-setup-probe-")}],
+        },
+        not_found=frozenset({"ImageNotFoundException", "RepositoryNotFoundException"}),
+        region=arn["region"],
+    )
+
+
+def _abort_multipart_upload(req: Requirement) -> _Call:
+    # Aborting an upload id that does not exist changes nothing: allowed -> NoSuchUpload,
+    # denied -> AccessDenied.
+    arn = _parts(req)
+    bucket, _, key = arn["resource"].partition("/")
+    if not key.endswith("*.zip") or "*" in key[:-5] or "*" in bucket:
+        raise _NoProbe(f"the resource {req.resource!r} is not a zip key pattern")
+    return _Call(
+        "s3",
+        "abort_multipart_upload",
+        {"Bucket": bucket, "Key": _probe_name(key[:-5]) + ".zip", "UploadId": uuid.uuid4().hex},
+        not_found=frozenset({"NoSuchUpload"}),
+    )
+
+
 def _describe_repositories(req: Requirement) -> _Call:
     # A read of the exact repository: allowed -> the repository, or RepositoryNotFoundException
     # when it does not exist yet; denied -> AccessDeniedException.
@@ -219,6 +272,9 @@ _PROBES: dict[str, Callable[[Requirement], _Call]] = {
     "codebuild:batchgetbuilds": _batch_get_builds,
     "codebuild:deleteproject": _delete_project,
     "codebuild:startbuild": _start_build,
+    "codebuild:stopbuild": _stop_build,
+    "ecr:describeimages": _describe_images,
+    "s3:abortmultipartupload": _abort_multipart_upload,
     "ecr:describerepositories": _describe_repositories,
     "logs:getlogevents": _get_log_events,
     "s3:listallmybuckets": _list_all_my_buckets,

@@ -168,6 +168,13 @@ def caller_requirements(p: Params, role_arn: str) -> list[Requirement]:
             "sm-docker polls the build's status until it ends.",
             "step 7",
         ),
+        c(
+            "codebuild:StopBuild",
+            project,
+            "stop the build",
+            "Ctrl-C, SIGTERM or Cancel stop the build on CodeBuild (sm-docker left it running).",
+            "step 7",
+        ),
     ]
     if not p.no_logs:
         reqs.append(
@@ -189,6 +196,14 @@ def caller_requirements(p: Params, role_arn: str) -> list[Requirement]:
             optional=True,
         ),
         c(
+            "ecr:DescribeImages",
+            repository,
+            "print the image digest",
+            "The pushed image's digest is read from ECR; without it none is printed.",
+            "step 9",
+            optional=True,
+        ),
+        c(
             "codebuild:DeleteProject",
             project,
             "clean up",
@@ -201,6 +216,14 @@ def caller_requirements(p: Params, role_arn: str) -> list[Requirement]:
             "clean up",
             "The uploaded context is deleted when the build ends.",
             "step 10",
+        ),
+        c(
+            "s3:AbortMultipartUpload",
+            zip_key,
+            "clean up",
+            "A stopped or failed upload is aborted, so no unfinished parts are left.",
+            "step 10",
+            optional=True,
         ),
     ]
     return reqs

@@ -98,6 +98,10 @@ class Params:
     # The Studio app the role runs (Studio's metadata ResourceArn): what SageMaker names as
     # aws:SourceArn when it assumes the role for it.
     studio_app_arn: str | None = None
+    # Attaching to Studio: the SageMaker image's name (default: after the repository), and
+    # whether the domain's default user settings or one user profile get it.
+    studio_image_name: str | None = None
+    studio_scope: str = "domain"
 
     def __post_init__(self) -> None:
         # Fail at construction, not halfway through deriving requirements.

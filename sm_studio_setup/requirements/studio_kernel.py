@@ -31,13 +31,13 @@ def _sagemaker_name(repository_name: str) -> str:
 
 
 def image_name(params: Params) -> str:
-    """The SageMaker image name for the repository (see the module docstring)."""
-    return _sagemaker_name(params.repository_name)
+    """The SageMaker image name: as given, else after the repository (module docstring)."""
+    return params.studio_image_name or _sagemaker_name(params.repository_name)
 
 
 def app_image_config_name(params: Params) -> str:
-    """The app image config name: the same as the image name."""
-    return _sagemaker_name(params.repository_name)
+    """The app image config name: the image name, in AppImageConfigName's stricter grammar."""
+    return _sagemaker_name(image_name(params))
 
 
 def studio_kernel(params: Params) -> list[Requirement]:
@@ -51,6 +51,13 @@ def studio_kernel(params: Params) -> list[Requirement]:
     version = params.arn("sagemaker", f"image-version/{image_name(params).lower()}/*")
     config = params.arn("sagemaker", f"app-image-config/{app_image_config_name(params).lower()}")
     domain = params.arn("sagemaker", f"domain/{params.domain_id.lower()}")
+    profile_scope = params.studio_scope == "user-profile"
+    if profile_scope and not params.user_profile:
+        raise ParamError("user_profile", "attaching for a user profile needs the profile's name")
+    profile = params.arn(
+        "sagemaker",
+        f"user-profile/{params.domain_id.lower()}/{(params.user_profile or '').lower()}",
+    )
 
     def r(action: str, resource: str, step: str, why: str) -> Requirement:
         return Requirement("caller", action, resource, step, why, SOURCE)
@@ -102,15 +109,40 @@ def studio_kernel(params: Params) -> list[Requirement]:
             "The app image config names the kernel and its file system settings.",
         ),
         r(
-            "sagemaker:DescribeDomain",
-            domain,
-            "attach the kernel to the domain",
-            "Reads the domain's custom images so the update keeps the existing ones.",
+            "sagemaker:UpdateAppImageConfig",
+            config,
+            "configure the kernel",
+            "A rerun brings an existing app image config to the file system Studio expects.",
         ),
-        r(
-            "sagemaker:UpdateDomain",
-            domain,
-            "attach the kernel to the domain",
-            "The image and config are added to the domain's default user settings.",
+        *(
+            [
+                r(
+                    "sagemaker:DescribeUserProfile",
+                    profile,
+                    "attach the kernel to the user profile",
+                    "Reads the profile's custom images so the update keeps the existing ones.",
+                ),
+                r(
+                    "sagemaker:UpdateUserProfile",
+                    profile,
+                    "attach the kernel to the user profile",
+                    "The image and config are added to the user profile's settings.",
+                ),
+            ]
+            if profile_scope
+            else [
+                r(
+                    "sagemaker:DescribeDomain",
+                    domain,
+                    "attach the kernel to the domain",
+                    "Reads the domain's custom images so the update keeps the existing ones.",
+                ),
+                r(
+                    "sagemaker:UpdateDomain",
+                    domain,
+                    "attach the kernel to the domain",
+                    "The image and config are added to the domain's default user settings.",
+                ),
+            ]
         ),
     ]

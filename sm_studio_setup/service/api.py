@@ -1,9 +1,14 @@
 """Orchestration without UI: surfaces turn input into these calls and render the result.
 
-Later waves add ``build`` and ``attach`` here, next to ``whoami``, ``check`` and ``fix``.
+whoami, check, fix (plan, apply, undo), build and attach: the CLI, the magic, the REST routes
+(and through them the sidebar) and the widgets all call these, and nothing else.
 """
 
 from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
 
 import boto3
 
@@ -11,7 +16,11 @@ from ..aws.identity import Identity, whoami
 from ..aws.session import demo_mode, new_session
 from ..repair.plan import Plan
 from . import backups, fix
+from .attach import AttachResult, attach
+from .build.engine import Build, EventSink, base_images_of
+from .build.records import BuildRecord, Records
 from .check import CheckOptions, Report, check
+from .options import AttachOptions, BuildOptions
 
 
 class Service:
@@ -50,3 +59,53 @@ class Service:
 
     def list_backups(self, role_arn: str | None = None) -> list[backups.Backup]:
         return backups.list_backups(role_arn)
+
+    def build(
+        self,
+        options: BuildOptions,
+        on_event: EventSink | None = None,
+        *,
+        stop: threading.Event | None = None,
+        records: Records | None = None,
+        poll_seconds: float = 5.0,
+        record: BuildRecord | None = None,
+    ) -> BuildRecord:
+        """Run a build to its end in this thread; ``on_event`` hears every step, phase and log
+        line, ``stop`` (set from another thread) stops it. Returns the build's record.
+
+        What is wrong with the folder or the Dockerfile raises before a record exists."""
+        base_images_of(options)
+        build = Build(
+            self.session,
+            options,
+            records or Records(),
+            on_event=on_event,
+            poll_seconds=poll_seconds,
+            stop=stop or threading.Event(),
+            attach=self.attacher(options),
+        )
+        if record is not None:
+            build.record = record
+        return build.run()
+
+    def attacher(self, options: BuildOptions) -> Callable[[BuildRecord], dict[str, Any]]:
+        """What a build with ``--attach`` calls once its image is in ECR."""
+        return lambda done: self.attach(_attach_options(options, done)).to_json()
+
+    def attach(self, options: AttachOptions) -> AttachResult:
+        return attach(self.session, options)
+
+    def builds(self, records: Records | None = None) -> list[BuildRecord]:
+        return (records or Records()).all()
+
+
+def _attach_options(options: BuildOptions, done: BuildRecord) -> AttachOptions:
+    assert options.attach is not None and done.image_uri is not None
+    return AttachOptions(
+        image_uri=done.image_uri,
+        image_name=options.attach,
+        scope=options.scope,
+        role=done.role_arn,
+        context=options.context,
+        dockerfile=options.dockerfile,
+    )

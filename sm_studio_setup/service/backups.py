@@ -12,8 +12,6 @@ import json
 import os
 import re
 import secrets
-import stat
-import tempfile
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,6 +20,14 @@ from typing import Any, Literal
 from ..aws.grammar import check_role, shown
 from ..errors import LIST_BACKUPS, BackupNotFoundError, SetupError
 from ..repair.plan import is_ours
+from .storage import (
+    CONFIG_ENV,
+    UnsafeStorageError,
+    config_dir,
+    private_folder,
+    read_json,
+    write_json,
+)
 
 __all__ = [
     "CONFIG_ENV",
@@ -38,7 +44,6 @@ __all__ = [
     "save",
 ]
 
-CONFIG_ENV = "SM_STUDIO_SETUP_CONFIG_DIR"
 
 Kind = Literal["trust", "inline"]
 Outcome = Literal["pending", "applied", "rolled-back", "restore-failed", "undone"]
@@ -46,59 +51,16 @@ Outcome = Literal["pending", "applied", "rolled-back", "restore-failed", "undone
 _ID = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{6}$")
 
 
-def config_dir() -> Path:
-    explicit = os.environ.get(CONFIG_ENV)
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "sm-studio-setup"
-
-
 def backup_dir() -> Path:
     return config_dir() / "backups"
 
 
-class UnsafeBackupsError(SetupError):
-    """The backups folder, or a file in it, could have been written by someone else."""
-
-    code = "unsafe_backups"
-    http_status = 409
-
-
-def _refuse_unsafe(path: Path, what: str) -> None:
-    """A backup is restored into IAM as it is found, so whoever can write one can choose what
-    an undo writes: refuse what other users may write to, and links leading elsewhere."""
-    info = os.lstat(path)
-    problem = ""
-    if stat.S_ISLNK(info.st_mode):
-        problem = "is a symbolic link"
-    elif what == "folder" and not stat.S_ISDIR(info.st_mode):
-        problem = "is not a folder"
-    elif what == "file" and not stat.S_ISREG(info.st_mode):
-        problem = "is not a regular file"
-    elif hasattr(os, "getuid") and info.st_uid != os.getuid():
-        problem = "belongs to another user"
-    elif info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-        problem = "may be written by other users"
-    if problem:
-        raise UnsafeBackupsError(
-            f"The backup {what} {path} {problem}, so its backups cannot be trusted: nothing "
-            "was read from it or written to it.",
-            f"Use a folder of your own that only you may write to (chmod 700), or set "
-            f"{CONFIG_ENV} to one.",
-        )
+# The backups' own name for the storage refusal, which callers and tests catch.
+UnsafeBackupsError = UnsafeStorageError
 
 
 def _trusted_folder(create: bool) -> Path:
-    """The backups folder, made (mode 0700) when ``create``, after checking it and its parent
-    are the user's own; raises UnsafeBackupsError otherwise."""
-    folder = backup_dir()
-    if create:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    for path in (folder.parent, folder):
-        if os.path.lexists(path):
-            _refuse_unsafe(path, "folder")
-    return folder
+    return private_folder(backup_dir(), "backup", create=create)
 
 
 @dataclass(frozen=True)
@@ -154,28 +116,8 @@ def path_of(backup_id: str) -> Path:
 
 
 def save(backup: Backup) -> Path:
-    """Write atomically (a crash leaves the old file or the new one, never half of one) and
-    readable by the user only: the documents describe their account."""
-    folder = backup_dir()
-    target = path_of(backup.id)
-    tmp = ""
-    try:
-        _trusted_folder(create=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{backup.id}.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(backup.to_json(), out, indent=2)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, target)
-    except OSError as exc:
-        if tmp:
-            Path(tmp).unlink(missing_ok=True)
-        raise SetupError(
-            f"Cannot save the backup in {folder}: {exc.strerror}.",
-            f"Make the folder writable, or set {CONFIG_ENV} to one that is.",
-        ) from exc
-    return target
+    """Write atomically and readable by the user only (``storage.write_json``)."""
+    return write_json(path_of(backup.id), backup.to_json(), "backup")
 
 
 def discard(backup_id: str) -> None:
@@ -191,11 +133,7 @@ def _read(path: Path) -> Backup:
     """One backup file, refused unless it is the user's own regular file and holds what a
     backup of ours holds: its own id, a role ARN, and only the trust policy and our inline
     policies, each a JSON document (or absent)."""
-    _refuse_unsafe(path, "file")
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    with os.fdopen(fd, encoding="utf-8") as opened:
-        body = json.load(opened)
-    backup = Backup.from_json(body)
+    backup = Backup.from_json(read_json(path, "backup"))
     if backup.id != path.stem:
         raise ValueError(f"it names itself {backup.id!r}, not {path.stem!r}")
     check_role(backup.role_arn)

@@ -69,6 +69,18 @@ class Report:
     def gaps(self) -> list[Finding]:
         return [f for f in self.findings if f.status in ("missing", "denied") and not f.optional]
 
+    @classmethod
+    def from_json(cls, body: dict[str, Any]) -> Report:
+        """A report as ``to_json`` wrote it (a build record keeps its preflight's)."""
+        return cls(
+            verdict=body["verdict"],
+            profile=body["profile"],
+            identity=dict(body["identity"]),
+            findings=[Finding(**f) for f in body["findings"]],
+            lint=list(body["lint"]),
+            notes=list(body["notes"]),
+        )
+
     def to_json(self) -> dict[str, Any]:
         return {
             "verdict": self.verdict,
@@ -116,6 +128,8 @@ def build_params(
             base_images=options.base_images,
             no_logs=options.no_logs,
             studio_app_arn=studio_app_arn,
+            studio_image_name=options.image_name,
+            studio_scope=options.scope,
         )
     except ValueError as exc:
         raise refused(exc, "Invalid parameters") from exc

@@ -15,15 +15,12 @@ and the same change is handed off in the four formats an administrator pastes.
 from __future__ import annotations
 
 import difflib
-import signal
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from types import FrameType
 from typing import Any, Literal
 
 import boto3
@@ -52,6 +49,7 @@ from ..requirements.policy import judge
 from . import backups
 from .backups import Backup, Document
 from .check import Assessment, CheckOptions, assess
+from .interrupts import deferred_interrupts
 
 __all__ = [
     "FixFailedError",
@@ -357,37 +355,6 @@ def _restore(iam: Any, role: str, written: Sequence[Document], settle: Settle) -
             except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
                 return f"reading the role back after restoring failed ({_cause(exc)})"
         return problem
-
-
-@contextmanager
-def deferred_interrupts() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM until the block ends, then let the first one go on.
-
-    Only the main thread receives signals in Python; elsewhere (a server's worker thread)
-    this does nothing.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    caught: list[int] = []
-
-    def hold(signum: int, frame: FrameType | None) -> None:
-        caught.append(signum)
-
-    previous: dict[int, Any] = {
-        sig: signal.signal(sig, hold) for sig in (signal.SIGINT, signal.SIGTERM)
-    }
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        if caught:
-            handler = previous[caught[0]]
-            if callable(handler):
-                handler(caught[0], None)
-            elif caught[0] == signal.SIGINT:
-                raise KeyboardInterrupt
 
 
 def _cause(exc: BaseException) -> str:

@@ -6,6 +6,8 @@ reaches a policy, a script or a template without passing ``aws/grammar.py`` firs
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 
 from ..aws import grammar
@@ -37,6 +39,10 @@ class CheckOptions:
     base_images: tuple[str, ...] = ()
     no_logs: bool = False
     refresh: bool = False
+    # studio-kernel: the SageMaker image to attach (default: named after the repository) and
+    # whether the domain or the user's own profile gets it.
+    image_name: str | None = None
+    scope: str = "domain"
 
     def __post_init__(self) -> None:
         if self.profile not in PROFILES:
@@ -58,13 +64,232 @@ class CheckOptions:
             grammar.check_ec2_id("subnet_ids", subnet)
         for group in self.security_group_ids:
             grammar.check_ec2_id("security_group_ids", group)
+        vpc = (bool(self.vpc_id), bool(self.subnet_ids), bool(self.security_group_ids))
+        if any(vpc) and not all(vpc):
+            # sm-docker takes --vpc-id, --subnet-ids and --security-group-ids all or none.
+            names = ("vpc_id", "subnet_ids", "security_group_ids")
+            missing = [n for n, given in zip(names, vpc, strict=True) if not given]
+            raise BadInput(
+                "A build in a VPC needs its id, subnets and security groups together "
+                f"(missing: {', '.join(missing)}).",
+                field=missing[0],
+            )
         if self.kms_key_arn is not None:
             grammar.check_kms_key(self.kms_key_arn)
         for image in self.base_images:
             grammar.check_image(image)
+        if self.image_name is not None:
+            grammar.check_sagemaker_name(
+                "image_name",
+                self.image_name,
+                "ImageName",
+                "a SageMaker image name: letters, digits, - and ., up to 63",
+            )
+        if self.scope not in ("domain", "user-profile"):
+            raise BadInput(
+                f"{grammar.shown(self.scope)} is not a scope; expected domain or user-profile.",
+                field="scope",
+            )
         if len(self.base_images) > _MAX_BASE_IMAGES:
             raise BadInput(
                 f"The Dockerfile names {len(self.base_images)} base images; at most "
                 f"{_MAX_BASE_IMAGES} are taken.",
                 field="base_images",
             )
+
+
+# Arguments the build sets itself: given again they would contradict it (where the image goes,
+# which Dockerfile, which platform, the cache).
+_OWN_DOCKER_ARGS = (
+    "-t",
+    "--tag",
+    "-f",
+    "--file",
+    "--platform",
+    "--push",
+    "--load",
+    "-o",
+    "--output",
+    "--cache-to",
+    "--cache-from",
+    "--iidfile",
+    "--metadata-file",
+)
+_BUILD_ARG = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_MAX_VALUE = 4096
+# CodeBuild's project timeout, in minutes ("TimeoutInMinutes": 5 to 2160).
+TIMEOUT_RANGE = (5, 2160)
+ENGINES = ("codebuild", "sm-docker")
+
+
+def _tag_text(text: str) -> bool:
+    # CodeBuild tag keys and values: letters, separators and numbers of any script, plus
+    # _ . : / = + - @ ("^([\p{L}\p{Z}\p{N}_.:/=@+\-]*)$").
+    return all(unicodedata.category(c)[0] in "LZN" or c in "_.:/=+-@" for c in text)
+
+
+@dataclass(frozen=True)
+class BuildOptions(CheckOptions):
+    """A build: sm-docker's options, and what sm-docker lacked.
+
+    ``context`` is PATH (the build folder) and ``dockerfile`` the Dockerfile within it;
+    ``docker_args`` go to ``docker build`` as given (after ``--`` on the command line). Refused at
+    construction like CheckOptions' fields; the folder itself is read when the build starts.
+    """
+
+    context: str = "."
+    dockerfile: str = "Dockerfile"
+    build_args: tuple[tuple[str, str], ...] = ()
+    platform: str = "linux/amd64"
+    cache: bool = False
+    timeout_minutes: int = 60
+    tags: tuple[tuple[str, str], ...] = ()
+    attach: str | None = None  # a SageMaker image name: attach the image to Studio after it
+    skip_check: bool = False
+    engine: str = "codebuild"
+    docker_args: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        from ..images.buildspec import ARM_COMPUTE_TYPES, PLATFORMS
+
+        if self.profile != "image-build":
+            raise BadInput(
+                f"A build checks the image-build profile, not {grammar.shown(self.profile)}.",
+                field="profile",
+            )
+        for name, value in (("context", self.context), ("dockerfile", self.dockerfile)):
+            if not value or "\0" in value or len(value) > _MAX_VALUE:
+                raise BadInput(f"{grammar.shown(value)} is not a path.", field=name)
+        for key, value in self.build_args:
+            if not _BUILD_ARG.fullmatch(key):
+                raise BadInput(
+                    f"{grammar.shown(key)} is not a build argument name: letters, digits and _, "
+                    "not starting with a digit (as ARG names them).",
+                    field="build_args",
+                )
+            if "\0" in value or len(value) > _MAX_VALUE:
+                raise BadInput(
+                    f"The value of build argument {key} holds a NUL or is over "
+                    f"{_MAX_VALUE:,} characters.",
+                    field="build_args",
+                )
+        if self.platform not in PLATFORMS:
+            raise BadInput(
+                f"{grammar.shown(self.platform)} is not a platform; expected one of "
+                f"{', '.join(PLATFORMS)}.",
+                field="platform",
+            )
+        if self.platform == "linux/arm64" and self.compute_type not in ARM_COMPUTE_TYPES:
+            raise BadInput(
+                f"CodeBuild runs linux/arm64 builds on {' or '.join(ARM_COMPUTE_TYPES)} only, "
+                f"not {self.compute_type}.",
+                field="compute_type",
+            )
+        low, high = TIMEOUT_RANGE
+        if isinstance(self.timeout_minutes, bool) or not low <= self.timeout_minutes <= high:
+            raise BadInput(
+                f"A build's timeout is {low} to {high} minutes, not {self.timeout_minutes}.",
+                field="timeout_minutes",
+            )
+        if len(self.tags) > 50:
+            raise BadInput("A CodeBuild project takes at most 50 tags.", field="tags")
+        for key, value in self.tags:
+            if not (1 <= len(key) <= 127 and len(value) <= 255 and _tag_text(key + value)):
+                raise BadInput(
+                    f"{grammar.shown(f'{key}={value}')} is not a CodeBuild tag: a key of 1 to "
+                    "127 and a value of up to 255 letters, digits, spaces and _ . : / = + - @.",
+                    field="tags",
+                )
+        if self.attach is not None:
+            grammar.check_sagemaker_name(
+                "attach",
+                self.attach,
+                "ImageName",
+                "a SageMaker image name: letters, digits, - and ., up to 63",
+            )
+        if self.engine not in ENGINES:
+            raise BadInput(
+                f"{grammar.shown(self.engine)} is not a build engine; expected "
+                f"{' or '.join(ENGINES)}.",
+                field="engine",
+            )
+        for arg in self.docker_args:
+            if "\0" in arg or len(arg) > _MAX_VALUE:
+                raise BadInput("A docker argument holds a NUL or is too long.", field="docker_args")
+            flag = arg.split("=", 1)[0]
+            if flag in _OWN_DOCKER_ARGS:
+                raise BadInput(
+                    f"The build sets {flag} itself (the image, the Dockerfile, the platform and "
+                    "the cache come from its own options).",
+                    field="docker_args",
+                )
+
+
+_ECR_IMAGE = re.compile(
+    r"(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z]{2}(?:-[a-z]+)+-\d{1,2})\.amazonaws\.com"
+    r"(?:\.cn)?/(?P<repository>[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+    r"(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)"
+    r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})|@(?P<digest>sha256:[0-9a-f]{64}))?",
+    re.ASCII,
+)
+
+
+def parse_image_uri(value: str) -> re.Match[str]:
+    """An ECR image URI's parts (account, region, repository, tag or digest)."""
+    found = _ECR_IMAGE.fullmatch(value)
+    if found is None:
+        raise BadInput(
+            f"{grammar.shown(value)} is not an ECR image URI such as "
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com/my-model:latest.",
+            field="image_uri",
+        )
+    return found
+
+
+@dataclass(frozen=True)
+class AttachOptions:
+    """Attach an ECR image to Studio as a custom image (seed 002, last section)."""
+
+    image_uri: str
+    image_name: str
+    display_name: str | None = None
+    app_type: str = "JupyterLab"
+    scope: str = "domain"
+    role: str | None = None  # the role SageMaker reads the image with (default: discovered)
+    context: str | None = None  # a build folder whose Dockerfile is read against Studio's specs
+    dockerfile: str = "Dockerfile"
+
+    def __post_init__(self) -> None:
+        from ..images.attach import APP_TYPES, SCOPES
+
+        parse_image_uri(self.image_uri)
+        grammar.check_sagemaker_name(
+            "image_name",
+            self.image_name,
+            "ImageName",
+            "a SageMaker image name: letters, digits, - and ., up to 63",
+        )
+        if self.display_name is not None:
+            grammar.check_sagemaker_name(
+                "display_name",
+                self.display_name,
+                "ImageDisplayName",
+                "a display name: up to 128 characters on one line",
+            )
+        if self.app_type not in APP_TYPES:
+            raise BadInput(
+                f"{grammar.shown(self.app_type)} is not a Studio app type; expected one of "
+                f"{', '.join(APP_TYPES)}.",
+                field="app_type",
+            )
+        if self.scope not in SCOPES:
+            raise BadInput(
+                f"{grammar.shown(self.scope)} is not a scope; expected {' or '.join(SCOPES)}.",
+                field="scope",
+            )
+        if self.role is not None:
+            grammar.check_role(self.role)
+        for name, value in (("context", self.context), ("dockerfile", self.dockerfile)):
+            if value is not None and (not value or "\0" in value or len(value) > _MAX_VALUE):
+                raise BadInput(f"{grammar.shown(value)} is not a path.", field=name)

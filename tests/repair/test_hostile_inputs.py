@@ -26,9 +26,9 @@ from hypothesis import strategies as st
 from sm_studio_setup.errors import BadInput, SetupError
 from sm_studio_setup.repair.change import Change
 from sm_studio_setup.repair.handoff import FORMATS, render
-from sm_studio_setup.routes import check_options_from_json
 from sm_studio_setup.service.check import CheckOptions, build_params
 from sm_studio_setup.service.requirements import least_privilege
+from sm_studio_setup.surfaces.routes import check_options_from_json
 from tests.repair.test_handoff import READERS
 
 ACCOUNT = "123456789012"

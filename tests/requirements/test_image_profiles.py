@@ -171,6 +171,8 @@ def test_full_access_lacks_exactly_the_codebuild_pieces() -> None:
     assert denied(reqs, [full_access()], SAGEMAKER_ONLY_TRUST) == {
         ("caller", "codebuild:CreateProject", project),
         ("caller", "codebuild:DeleteProject", project),
+        # Stopping a build on Ctrl-C, which sm-docker never did.
+        ("caller", "codebuild:StopBuild", project),
         ("caller", "iam:PassRole", ROLE),
         ("trust", "sts:AssumeRole", "codebuild.amazonaws.com"),
     }
@@ -199,10 +201,14 @@ def test_full_access_with_my_model_also_lacks_the_push() -> None:
 
 def test_seed_policy_passes_for_default_names_and_fails_for_my_model() -> None:
     # The seeds add their policy to the Studio role, which keeps AmazonSageMakerFullAccess.
+    # The seeds were written for sm-docker, which never stops a build: StopBuild is ours.
     policies = [full_access(), SEED_IMAGE_BUILD_POLICY]
-    assert denied(requirements_for("image-build", DEFAULT), policies, SEED_TRUST) == set()
+    stop = ("caller", "codebuild:StopBuild")
+    found = denied(requirements_for("image-build", DEFAULT), policies, SEED_TRUST)
+    assert {r[:2] for r in found} == {stop}
     params = replace(DEFAULT, repository="my-model:latest")
     missing = denied(requirements_for("image-build", params), policies, SEED_TRUST)
+    missing = {r for r in missing if r[:2] != stop}
     assert missing and all(r[2].endswith(":repository/my-model") for r in missing)
     assert ("build", "ecr:PutImage", f"arn:aws:ecr:us-east-1:{ACCOUNT}:repository/my-model") in (
         missing
@@ -211,11 +217,15 @@ def test_seed_policy_passes_for_default_names_and_fails_for_my_model() -> None:
 
 def test_seed_policy_alone_for_the_parts_it_names() -> None:
     # Without FullAccess the seed's policy covers every caller/build requirement for the
-    # default names except the two actions it never names: s3:ListBucket (HeadBucket) and
-    # ecr:GetDownloadUrlForLayer (reading layers back from the repository).
+    # default names except the actions it never names: s3:ListBucket (HeadBucket),
+    # ecr:GetDownloadUrlForLayer (reading layers back) and codebuild:StopBuild (ours).
     reqs = requirements_for("image-build", DEFAULT)
     missing = denied(reqs, [SEED_IMAGE_BUILD_POLICY], SEED_TRUST)
-    assert {a for _, a, _ in missing} == {"s3:ListBucket", "ecr:GetDownloadUrlForLayer"}
+    assert {a for _, a, _ in missing} == {
+        "s3:ListBucket",
+        "ecr:GetDownloadUrlForLayer",
+        "codebuild:StopBuild",
+    }
 
 
 # ------------------------------------------------------------------ derivation

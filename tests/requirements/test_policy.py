@@ -679,6 +679,7 @@ def test_sagemaker_full_access_lacks_exactly_the_build_permissions() -> None:
     expected = {
         ("codebuild:CreateProject", project, ""),
         ("codebuild:DeleteProject", project, ""),
+        ("codebuild:StopBuild", project, ""),
         ("iam:PassRole", ROLE.rsplit(":", 1)[-1], "codebuild.amazonaws.com"),
         ("sts:AssumeRole", ROLE.rsplit(":", 1)[-1], "codebuild.amazonaws.com"),
     }

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from tornado.httpclient import HTTPClientError
 
-from sm_studio_setup.routes import NAMESPACE, route_paths
+from sm_studio_setup.surfaces.routes import NAMESPACE, route_paths
 
-from .openapi import spec, validate
+from ...openapi import spec, validate
 
 DEMO_ROLE = (
     "arn:aws:iam::123456789012:role/service-role/AmazonSageMaker-ExecutionRole-20261122T000000"

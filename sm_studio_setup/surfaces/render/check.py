@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import html
 
-from .errors import Command, Surface
-from .service.check import Finding, Report
+from ...errors import Command, Surface
+from ...service.check import Finding, Report
 
 _MARK = {"allowed": "ok", "missing": "MISSING", "denied": "DENIED", "unknown": "unknown"}
 _HEADLINE = {
@@ -19,14 +19,16 @@ def _target(f: Finding) -> str:
     return f.principal or "" if f.who == "trust" else f.resource
 
 
-def _next_step(report: Report, surface: Surface) -> str:
+def _next_step(report: Report, surface: Surface, fix: Command | None = None) -> str:
     if report.verdict != "gaps":
         return ""
-    command = Command("fix", (("profile", report.profile),)).spell(surface)
+    command = (fix or Command("fix", (("profile", report.profile),))).spell(surface)
     return f"Close the gaps: `{command}` plans the change (and --apply makes it)."
 
 
-def render_text(report: Report, surface: Surface = "cli") -> str:
+def render_text(report: Report, surface: Surface = "cli", fix: Command | None = None) -> str:
+    """The report; ``fix`` is the command that closes its gaps, when the check had options
+    beyond the profile (a build's repository, bucket, VPC...)."""
     who = report.identity
     lines = [
         _HEADLINE[report.verdict],
@@ -49,7 +51,7 @@ def render_text(report: Report, surface: Surface = "cli") -> str:
     for item in report.lint:
         lines.append(f"lint {item['severity']} {item['policy']} {item['path']}: {item['message']}")
     lines.extend(f"note: {note}" for note in report.notes)
-    step = _next_step(report, surface)
+    step = _next_step(report, surface, fix)
     if step:
         lines += ["", step]
     return "\n".join(lines)
@@ -58,7 +60,7 @@ def render_text(report: Report, surface: Surface = "cli") -> str:
 _COLUMNS = ("step", "status", "who", "action", "resource", "how known", "why", "fix / evidence")
 
 
-def render_html(report: Report) -> str:
+def render_html(report: Report, fix: Command | None = None) -> str:
     rows = []
     for f in report.findings:
         detail = f.fix if f.status in ("missing", "denied") else f.evidence
@@ -76,7 +78,7 @@ def render_html(report: Report) -> str:
         rows.append(f"<tr class='sm-setup-{f.status}'>{body}</tr>")
     head = "".join(f"<th>{h}</th>" for h in _COLUMNS)
     role = html.escape(str(report.identity.get("role_arn")))
-    step = _next_step(report, "magic")
+    step = _next_step(report, "magic", fix)
     return (
         f"<p><b>{html.escape(_HEADLINE[report.verdict])}</b><br>role <code>{role}</code></p>"
         f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"

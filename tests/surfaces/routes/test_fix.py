@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from tornado.httpclient import HTTPClientError
 
-from .conftest import point_at
-from .emulator_process import EmulatorProcess
-from .openapi import validate
-from .roles import OURS, ROLE_NAME, admin_iam, state_of
+from ...conftest import point_at
+from ...emulator_process import EmulatorProcess
+from ...openapi import validate
+from ...roles import OURS, ROLE_NAME, admin_iam, state_of
 
 DEMO_ROLE = f"arn:aws:iam::123456789012:role/service-role/{ROLE_NAME}"
 

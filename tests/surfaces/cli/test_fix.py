@@ -23,10 +23,10 @@ from hcl2.utils import SerializationOptions
 
 from sm_studio_setup.iam import can_assume
 
-from .emulator_process import EmulatorProcess
-from .roles import OURS, ROLE_NAME, state_of
+from ...emulator_process import EmulatorProcess
+from ...roles import OURS, ROLE_NAME, state_of
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 PREFIX = "arn:aws:codebuild:us-east-1:123456789012:project/sagemaker-studio-d-studio-demo-"
 BUILD_PROJECT = {
     "aws:SourceAccount": "123456789012",

@@ -60,7 +60,7 @@ def test_in_a_notebook_the_report_is_an_html_table(
 ) -> None:
     import IPython.display
 
-    from sm_studio_setup import magic
+    from sm_studio_setup.surfaces import magic
 
     class ZMQInteractiveShell:  # what ipykernel's shell is called
         pass
@@ -123,7 +123,7 @@ def test_in_a_notebook_the_fix_is_html_with_the_diff_and_the_plan_id(
 
     import IPython.display
 
-    from sm_studio_setup import magic
+    from sm_studio_setup.surfaces import magic
 
     class ZMQInteractiveShell:  # what ipykernel's shell is called
         pass
@@ -163,7 +163,7 @@ def test_fix_apply_hand_off_in_a_notebook(
 ) -> None:
     import IPython.display
 
-    from sm_studio_setup import magic
+    from sm_studio_setup.surfaces import magic
 
     class ZMQInteractiveShell:
         pass

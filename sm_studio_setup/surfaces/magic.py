@@ -1,4 +1,5 @@
-"""`%load_ext sm_studio_setup`, then `%sm_setup check [options]`: the CLI's check in a notebook.
+"""`%load_ext sm_studio_setup`, then `%sm_setup check|fix|build|attach [options]`: the CLI in a
+notebook, its output rendered for the cell.
 
 The options are the CLI's own (same parser), so the two surfaces can never drift apart.
 """
@@ -9,14 +10,16 @@ import argparse
 import shlex
 from typing import Any
 
-from .errors import SetupError
+from ..errors import SetupError
 
 USAGE = """%sm_setup check [--profile P] [--role ARN] [--repository NAME[:TAG]] [--bucket B] ...
 %sm_setup fix [check options] [--apply] [--format json|cli|cloudformation|terraform]
 %sm_setup fix --undo BACKUP_ID [--apply [--force]]   |   %sm_setup fix --list-backups
+%sm_setup build [PATH] [--repository NAME[:TAG]] [--build-arg K=V] [--attach NAME] [-- ARGS]
+%sm_setup attach IMAGE_URI --image-name NAME [--app-type JupyterLab] [--scope domain|user-profile]
 %sm_setup whoami
 
-Run `%sm_setup check --help` or `%sm_setup fix --help` for every option."""
+Run `%sm_setup check --help` (or fix, build, attach) for every option."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -34,7 +37,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    from .cli import add_check_arguments, add_fix_arguments
+    from .arguments import (
+        add_attach_arguments,
+        add_build_arguments,
+        add_check_arguments,
+        add_fix_arguments,
+    )
 
     parser = _Parser(prog="%sm_setup", add_help=False)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -42,6 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     add_check_arguments(check)
     fix = sub.add_parser("fix")
     add_fix_arguments(fix)
+    add_build_arguments(sub.add_parser("build"))
+    add_attach_arguments(sub.add_parser("attach"))
     who = sub.add_parser("whoami")
     who.add_argument("--region")
     return parser
@@ -55,14 +65,22 @@ def sm_setup(line: str, shell: Any = None) -> Any:
     from IPython.core.error import UsageError
     from IPython.display import HTML, display
 
-    from .cli import check_options
-    from .report import render_html, render_text
-    from .service import Service
+    from ..service import Service
+    from .arguments import check_options, split_docker_args
+    from .render.check import render_html, render_text
 
     if not line.strip():
         raise UsageError(USAGE)
-    args = _parser().parse_args(shlex.split(line))
+    words = shlex.split(line)
+    docker_args: list[str] = []
+    if words[:1] == ["build"]:
+        words, docker_args = split_docker_args(words)
+    args = _parser().parse_args(words)
     try:
+        if args.command == "build":
+            return _build(args, docker_args, shell)
+        if args.command == "attach":
+            return _attach(args, shell)
         if args.command == "whoami":
             identity = Service(region=args.region).whoami()
             print("\n".join(f"{k}: {v}" for k, v in identity.to_json().items()))
@@ -88,15 +106,15 @@ def _fix(args: Any, shell: Any) -> Any:
     """The CLI's fix: plan (and with --apply, write) and show it; a hand-off shows every format."""
     from IPython.display import HTML, display
 
-    from .cli import FIX_FORMATS, check_options
-    from .fix_report import (
+    from ..repair.handoff import render
+    from ..service import Service
+    from .arguments import FIX_FORMATS, check_options
+    from .render.fix import (
         render_backups_text,
         render_fix_text,
         render_plan_html,
         render_undo_plan_text,
     )
-    from .repair.handoff import render
-    from .service import Service
 
     service = Service(region=args.region)
     if args.list_backups:
@@ -122,6 +140,68 @@ def _fix(args: Any, shell: Any) -> Any:
     else:
         formats = (args.format,) if args.format else FIX_FORMATS
         print(render_fix_text(plan, result, formats, surface="magic"))
+    return None
+
+
+class BuildResult:
+    """What ``%sm_setup build`` returns: shown as the build's summary, and holding what the next
+    cell wants (``.image_uri``, ``.digest``, ``.status``, ``.build_id``, ``.to_json()``)."""
+
+    def __init__(self, record: Any, options: Any) -> None:
+        self.record, self._options = record, options
+        self.status: str = record.status
+        self.build_id: str = record.id
+        self.image_uri: str | None = record.image_uri
+        self.digest: str | None = record.digest
+
+    def to_json(self) -> dict[str, Any]:
+        from .render.build import summary_json
+
+        return summary_json(self.record)
+
+    def _repr_html_(self) -> str:
+        from .render.build import render_html
+
+        return render_html(self.record, self._options)
+
+    def __repr__(self) -> str:
+        from .render.build import render_text
+
+        return render_text(self.record, self._options, surface="magic")
+
+
+def _build(args: Any, docker_args: list[str], shell: Any) -> Any:
+    """The build, its progress and log printed into the cell as they come; interrupting the
+    kernel stops it (StopBuild) and cleans up, as Ctrl-C does on the command line."""
+    from ..service import Service
+    from .arguments import build_options
+    from .render.build import event_line
+
+    options = build_options(args, docker_args)
+
+    def show(event: Any) -> None:
+        line = event.message if event.kind == "log" else event_line(event)
+        if line is not None:
+            print(line, flush=True)
+
+    record = Service(region=args.region).build(options, show, poll_seconds=POLL_SECONDS)
+    result = BuildResult(record, options)
+    return result.to_json() if args.json else result
+
+
+# A notebook shows a build's progress as it goes: read CodeBuild every two seconds.
+POLL_SECONDS = 2.0
+
+
+def _attach(args: Any, shell: Any) -> Any:
+    from ..service import Service
+    from .arguments import attach_options
+    from .render.build import render_attach_text
+
+    result = Service(region=args.region).attach(attach_options(args)).to_json()
+    if args.json:
+        return result
+    print(render_attach_text(result))
     return None
 
 

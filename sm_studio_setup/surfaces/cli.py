@@ -1,7 +1,8 @@
 """The `sm-studio-setup` command line: a thin surface over the service API.
 
 Exit codes: 0 success, 2 an error the user can act on (one sentence, no traceback); check:
-0 ready / 1 gaps / 3 unknown; fix: 1 when the change is handed off to an administrator.
+0 ready / 1 gaps / 3 unknown; fix: 1 when the change is handed off to an administrator;
+build: 1 the build failed or was stopped, 3 the check found gaps; attach: 3 gaps.
 """
 
 from __future__ import annotations
@@ -13,23 +14,32 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
-from pathlib import Path
 from types import FrameType
+from typing import Any
 
-from . import __version__
-from .errors import BadInput, SetupError
-from .report import render_text
-from .requirements.params import Params, parse_dockerfile_from
-from .requirements.profiles import PROFILES
-from .service import Service
-from .service.check import CheckOptions
-from .service.requirements import least_privilege, offline_params, requirement_json
+from .. import __version__
+from ..errors import SetupError
+from ..requirements.params import Params
+from ..requirements.profiles import PROFILES
+from ..service import Service
+from ..service.requirements import least_privilege, offline_params, requirement_json
+from .arguments import (
+    FIX_FORMATS,
+    add_attach_arguments,
+    add_build_arguments,
+    add_check_arguments,
+    add_fix_arguments,
+    add_naming_arguments,
+    attach_options,
+    build_options,
+    check_options,
+    split_docker_args,
+)
+from .render.check import render_text
 
 EXIT_OK = 0
 EXIT_ERROR = 2
-
-# The hand-off formats (repair.handoff.FORMATS), spelled here so --help never imports it.
-FIX_FORMATS = ("json", "cli", "cloudformation", "terraform")
+EXIT_GAPS = 3
 
 
 def _print_error(exc: SetupError, as_json: bool) -> None:
@@ -76,10 +86,6 @@ def _params_from_args(args: argparse.Namespace) -> Params:
     )
 
 
-def _csv(value: str | None) -> tuple[str, ...]:
-    return tuple(v.strip() for v in (value or "").split(",") if v.strip())
-
-
 def _cmd_requirements(args: argparse.Namespace) -> int:
     params = _params_from_args(args)
     result = least_privilege(
@@ -111,8 +117,8 @@ EXIT_HANDOFF = 1
 
 
 def _cmd_fix(args: argparse.Namespace) -> int:
-    from .fix_report import render_backups_text, render_fix_text, render_undo_plan_text
-    from .repair.handoff import render
+    from ..repair.handoff import render
+    from .render.fix import render_backups_text, render_fix_text, render_undo_plan_text
 
     service = Service(region=args.region)
     if args.list_backups:
@@ -151,17 +157,64 @@ def _cmd_fix(args: argparse.Namespace) -> int:
     return EXIT_HANDOFF if result is not None and result.status == "handoff" else EXIT_OK
 
 
+def _cmd_build(args: argparse.Namespace) -> int:
+    from .render.build import event_line, exit_code, render_text, summary_json
+
+    options = build_options(args, args.docker_args)
+    # Progress goes to stderr and the build's own log to stdout, so `> build.log` keeps the
+    # log; with --json stdout holds only the one object, and the log joins the progress.
+    log = sys.stderr if args.json else sys.stdout
+
+    def show(event: Any) -> None:
+        if event.kind == "log":
+            print(event.message, file=log, flush=True)
+            return
+        line = event_line(event)
+        if line is not None:
+            print(line, file=sys.stderr, flush=True)
+
+    record = Service(region=args.region).build(options, show, poll_seconds=POLL_SECONDS)
+    if args.json:
+        print(json.dumps(summary_json(record), indent=2))
+    else:
+        print(render_text(record, options))
+    return exit_code(record)
+
+
+# How often a build's status and log are read: CodeBuild counts in seconds, and a short
+# emulated build should not wait for a long poll to end.
+POLL_SECONDS = float(os.environ.get("SM_STUDIO_SETUP_POLL_SECONDS", "2"))
+
+
+def _cmd_attach(args: argparse.Namespace) -> int:
+    from ..service.attach import AttachGaps
+    from .render.build import render_attach_text
+
+    try:
+        result = Service(region=args.region).attach(attach_options(args)).to_json()
+    except AttachGaps as gaps:
+        _print_error(gaps, args.json)
+        report = gaps.details.get("report")
+        if report and not args.json:
+            from ..service.check import Report
+
+            print(render_text(Report.from_json(report)), file=sys.stderr)
+        return EXIT_GAPS
+    print(json.dumps(result, indent=2) if args.json else render_attach_text(result))
+    return EXIT_OK
+
+
 def _cmd_emulator(args: argparse.Namespace) -> int:
-    from .demo import require_demo_extra
+    from ..demo import require_demo_extra
 
     require_demo_extra()
-    from .emulator import command
+    from ..emulator import command
 
     return command.run(args)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from . import demo
+    from .. import demo
 
     return demo.run(args)
 
@@ -212,6 +265,29 @@ def build_parser() -> argparse.ArgumentParser:
     _add_requirements_arguments(req)
     req.set_defaults(func=_cmd_requirements)
 
+    build = sub.add_parser(
+        "build",
+        help="build a container image on CodeBuild (sm-docker build, checked and fixed)",
+        description="Check the role for exactly this build, then send the folder (filtered by "
+        ".dockerignore) to CodeBuild, follow the build with its log, and print the image URI "
+        "and digest when ECR has the image. The project and the uploaded zip are deleted on "
+        "every path out. Arguments after -- go to docker build. Exit codes: 0 built, 1 the "
+        "build failed or was stopped, 2 error, 3 the check found gaps (nothing was uploaded).",
+    )
+    add_build_arguments(build)
+    build.set_defaults(func=_cmd_build)
+
+    attach = sub.add_parser(
+        "attach",
+        help="make an ECR image a Studio custom image (domain or user profile)",
+        description="Check the studio-kernel permissions, then create (or reuse) the SageMaker "
+        "image, add a version, create or update the app image config and add the image to "
+        "the domain's (or the user profile's) custom images, keeping those already there. "
+        "Exit codes: 0 attached, 2 error, 3 the check found gaps (nothing was created).",
+    )
+    add_attach_arguments(attach)
+    attach.set_defaults(func=_cmd_attach)
+
     emu = sub.add_parser(
         "emulator", help="serve the embedded AWS emulator on 127.0.0.1 (needs the [demo] extra)"
     )
@@ -226,19 +302,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_build_options(parser: argparse.ArgumentParser) -> None:
-    """sm-docker's build options, which decide the names a build touches."""
-    parser.add_argument("--repository", metavar="NAME[:TAG]", help="as sm-docker --repository")
-    parser.add_argument("--bucket", help="as sm-docker --bucket")
-    parser.add_argument("--compute-type", default="BUILD_GENERAL1_SMALL")
-    parser.add_argument("--vpc-id")
-    parser.add_argument("--subnet-ids", metavar="ID,ID")
-    parser.add_argument("--security-group-ids", metavar="ID,ID")
-    parser.add_argument("--kms-key", metavar="ARN")
-    parser.add_argument("--dockerfile", metavar="PATH", help="its FROM images become pulls")
-    parser.add_argument("--no-logs", action="store_true", help="as sm-docker --no-logs")
-
-
 def _add_requirements_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", choices=sorted(PROFILES), default="image-build")
     parser.add_argument("--region", help="default: AWS_REGION / AWS_DEFAULT_REGION / Studio's")
@@ -247,7 +310,8 @@ def _add_requirements_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--domain-id")
     parser.add_argument("--user-profile")
     parser.add_argument("--space")
-    _add_build_options(parser)
+    add_naming_arguments(parser)
+    parser.add_argument("--dockerfile", metavar="PATH", help="its FROM images become pulls")
     parser.add_argument(
         "--no-source-account-condition",
         action="store_true",
@@ -259,72 +323,9 @@ def _add_requirements_arguments(parser: argparse.ArgumentParser) -> None:
     output.add_argument("--policy", action="store_true", help="the policies for a fresh role")
 
 
-def add_check_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--profile", choices=sorted(PROFILES), default="image-build")
-    parser.add_argument("--role", help="role name, path/name or ARN (default: discovered)")
-    parser.add_argument("--region", help="AWS region (default: the SDK's configuration)")
-    _add_build_options(parser)
-    parser.add_argument("--refresh", action="store_true", help="re-read the role, no cache")
-    parser.add_argument("--json", action="store_true", help="print the report as JSON")
-
-
-def add_fix_arguments(parser: argparse.ArgumentParser) -> None:
-    add_check_arguments(parser)
-    parser.add_argument("--apply", action="store_true", help="write the change (after a backup)")
-    parser.add_argument(
-        "--format",
-        choices=FIX_FORMATS,
-        help="print the change as an administrator applies it (with --apply: the hand-off "
-        "format when the role may not change itself)",
-    )
-    parser.add_argument(
-        "--undo",
-        metavar="BACKUP_ID",
-        help="show what restoring the documents a fix replaced would write (with --apply: "
-        "restore them)",
-    )
-    parser.add_argument(
-        "--force", action="store_true", help="with --undo: restore even if the role changed since"
-    )
-    parser.add_argument("--list-backups", action="store_true", help="list the saved backups")
-
-
-def check_options(args: argparse.Namespace) -> CheckOptions:
-    """CheckOptions from parsed arguments; the magic and the CLI share it."""
-    base_images: tuple[str, ...] = ()
-    if args.dockerfile:
-        base_images = _dockerfile_images(args.dockerfile)
-    return CheckOptions(
-        profile=args.profile,
-        role=args.role,
-        repository=args.repository,
-        bucket=args.bucket,
-        compute_type=args.compute_type,
-        vpc_id=args.vpc_id,
-        subnet_ids=_csv(args.subnet_ids),
-        security_group_ids=_csv(args.security_group_ids),
-        kms_key_arn=args.kms_key,
-        base_images=base_images,
-        no_logs=args.no_logs,
-        refresh=getattr(args, "refresh", False),
-    )
-
-
-def _dockerfile_images(path: str) -> tuple[str, ...]:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise BadInput(
-            f"Cannot read {path}: {exc.strerror}.",
-            "Give a Dockerfile that exists.",
-            field="base_images",
-        ) from exc
-    return parse_dockerfile_from(text)
-
-
 def _add_emulator_arguments(parser: argparse.ArgumentParser) -> None:
     try:
-        from .emulator import command
+        from ..emulator import command
     except ImportError:
         # Without moto the command still shows in --help; running it explains the extra.
         return
@@ -332,7 +333,7 @@ def _add_emulator_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_demo_arguments(parser: argparse.ArgumentParser) -> None:
-    from . import demo
+    from .. import demo
 
     demo.add_arguments(parser)
 
@@ -352,7 +353,12 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    docker_args: list[str] = []
+    if words[:1] == ["build"]:
+        words, docker_args = split_docker_args(words)
+    args = parser.parse_args(words)
+    args.docker_args = docker_args
     as_json = bool(getattr(args, "json", False))
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _terminate)
@@ -364,6 +370,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt as exc:
         # A fix restores what it wrote before the interruption goes on; its backup says so.
         hint = " (fix --list-backups shows how the role was left)" if args.command == "fix" else ""
+        if args.command == "build":
+            hint = " (the build was stopped and cleaned up)"
         print(f"interrupted{hint}", file=sys.stderr)
         return 128 + exc.signum if isinstance(exc, Terminated) else 130
     except BrokenPipeError:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
-from .errors import Surface, undo_command
-from .repair.handoff import FORMATS
-from .repair.plan import Plan
-from .service.backups import Backup
-from .service.fix import FixResult, UndoPlan
+from ...errors import Surface, undo_command
+from ...repair.handoff import FORMATS
+from ...repair.plan import Plan
+from ...service.backups import Backup
+from ...service.fix import FixResult, UndoPlan
 
 _FORMAT_TITLES = {
     "json": "Policy JSON",

@@ -1,0 +1,58 @@
+"""ECR calls of a build: the repository it pushes to, and the image it pushed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import botocore.exceptions
+
+from .session import client, error_code, translate
+
+
+def ensure_repository(session: Any, name: str, *, kms_key_arn: str | None = None) -> bool:
+    """The repository exists afterwards; True when it was created now. sm-docker called
+    CreateRepository every time and read 'already exists' as success; asking first needs only
+    DescribeRepositories, which the image-build profile grants anyway."""
+    ecr = client(session, "ecr")
+    try:
+        ecr.describe_repositories(repositoryNames=[name])
+        return False
+    except botocore.exceptions.ClientError as exc:
+        # Not found: create it. Denied: try creating anyway, as sm-docker does (DescribeRepositories
+        # is optional in the profile); anything else is an error.
+        if error_code(exc) not in (
+            "RepositoryNotFoundException",
+            "AccessDeniedException",
+            "AccessDenied",
+        ):
+            raise translate(exc, f"looking up ECR repository {name}") from exc
+    except botocore.exceptions.BotoCoreError as exc:
+        raise translate(exc, f"looking up ECR repository {name}") from exc
+    kwargs: dict[str, Any] = {"repositoryName": name}
+    if kms_key_arn:
+        kwargs["encryptionConfiguration"] = {"encryptionType": "KMS", "kmsKey": kms_key_arn}
+    try:
+        ecr.create_repository(**kwargs)
+    except botocore.exceptions.ClientError as exc:
+        if error_code(exc) == "RepositoryAlreadyExistsException":
+            return False
+        raise translate(exc, f"creating ECR repository {name}") from exc
+    except botocore.exceptions.BotoCoreError as exc:
+        raise translate(exc, f"creating ECR repository {name}") from exc
+    return True
+
+
+def image_digest(session: Any, repository: str, tag: str) -> str | None:
+    """The digest ECR has for ``repository:tag``, or None when it has no such image."""
+    try:
+        answer = client(session, "ecr").describe_images(
+            repositoryName=repository, imageIds=[{"imageTag": tag}]
+        )
+    except botocore.exceptions.ClientError as exc:
+        if error_code(exc) in ("ImageNotFoundException", "RepositoryNotFoundException"):
+            return None
+        raise translate(exc, f"reading image {repository}:{tag}") from exc
+    except botocore.exceptions.BotoCoreError as exc:
+        raise translate(exc, f"reading image {repository}:{tag}") from exc
+    details = answer.get("imageDetails") or []
+    return str(details[0]["imageDigest"]) if details else None
