@@ -71,3 +71,14 @@ def own_managed(start_emulator: Callable[..., EmulatorProcess]) -> Iterator[Emul
     emulator = start_emulator("managed")
     yield emulator
     emulator.stop()
+
+
+@pytest.fixture(scope="module")
+def build_emulator(
+    start_emulator: Callable[..., EmulatorProcess],
+) -> Iterator[EmulatorProcess]:
+    """An emulator of the module's own whose builds take a second, for modules that build
+    (a build's fix writes to the role, and its images stay in ECR)."""
+    emulator = start_emulator("self-service", "--build-seconds", "1")
+    yield emulator
+    emulator.stop()

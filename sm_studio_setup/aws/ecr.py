@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
 import botocore.exceptions
@@ -44,6 +45,12 @@ def ensure_repository(session: Any, name: str, *, kms_key_arn: str | None = None
 
 def image_digest(session: Any, repository: str, tag: str) -> str | None:
     """The digest ECR has for ``repository:tag``, or None when it has no such image."""
+    found = image_pushed(session, repository, tag)
+    return found[0] if found else None
+
+
+def image_pushed(session: Any, repository: str, tag: str) -> tuple[str, datetime] | None:
+    """The digest ECR has for ``repository:tag`` and when it was pushed, or None."""
     try:
         answer = client(session, "ecr").describe_images(
             repositoryName=repository, imageIds=[{"imageTag": tag}]
@@ -55,4 +62,7 @@ def image_digest(session: Any, repository: str, tag: str) -> str | None:
     except botocore.exceptions.BotoCoreError as exc:
         raise translate(exc, f"reading image {repository}:{tag}") from exc
     details = answer.get("imageDetails") or []
-    return str(details[0]["imageDigest"]) if details else None
+    if not details:
+        return None
+    pushed = details[0].get("imagePushedAt") or datetime.now(timezone.utc)
+    return str(details[0]["imageDigest"]), pushed

@@ -827,6 +827,26 @@ def _batch_get_builds(self: CodeBuildResponse) -> ActionResult:
     return ActionResult({"builds": builds, "buildsNotFound": missing})
 
 
+def _list_builds(self: CodeBuildResponse) -> ActionResult:
+    """Every build of the account and region, newest first unless asked otherwise, 100 a page
+    (moto's ignores sortOrder, returns the oldest first and forgets a deleted project's)."""
+    order = self._get_param("sortOrder") or "DESCENDING"
+    if order not in ("ASCENDING", "DESCENDING"):
+        raise InvalidInputException(f"Invalid sortOrder: {order}")
+    with _lock:
+        ids = list(_runs(self.codebuild_backend))  # in the order the builds started
+    if order == "DESCENDING":
+        ids.reverse()
+    token = self._get_param("nextToken") or "0"
+    if not token.isdigit():
+        raise InvalidInputException("Invalid nextToken")
+    start = int(token)
+    result: dict[str, Any] = {"ids": ids[start : start + 100]}
+    if start + 100 < len(ids):
+        result["nextToken"] = str(start + 100)
+    return ActionResult(result)
+
+
 def _stop_build(self: CodeBuildResponse) -> ActionResult:
     build_id = self._get_param("id") or ""
     if ":" not in build_id:
@@ -883,6 +903,7 @@ def install() -> None:
     setattr(CodeBuildResponse, "start_build", _start_build)  # noqa: B010
     setattr(CodeBuildResponse, "batch_get_builds", _batch_get_builds)  # noqa: B010
     setattr(CodeBuildResponse, "stop_build", _stop_build)  # noqa: B010
+    setattr(CodeBuildResponse, "list_builds", _list_builds)  # noqa: B010
     for name in _LOG_READS:
         setattr(LogsBackend, name, _advancing_logs_read(getattr(LogsBackend, name)))
     original_reset = CodeBuildBackend.reset

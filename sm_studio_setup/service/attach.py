@@ -15,7 +15,7 @@ from typing import Any
 import boto3
 
 from ..aws import studio_images
-from ..errors import SetupError
+from ..errors import Command, SetupError
 from ..images.attach import AppType, app_image_config, with_custom_image
 from ..images.studio_spec import dockerfile_findings
 from ..requirements.studio_kernel import app_image_config_name
@@ -74,10 +74,14 @@ def attach(session: boto3.Session, options: AttachOptions) -> AttachResult:
     report = assessment.report
     if report.verdict == "gaps":
         gaps = "; ".join(f"{g.action}" for g in report.gaps())
+        flags = [("profile", "studio-kernel"), ("image_name", options.image_name)]
+        if options.scope != "domain":
+            flags.append(("scope", options.scope))
         raise AttachGaps(
             f"The role may not attach the image to Studio: {gaps}. Nothing was created.",
-            "Run the fix for the studio-kernel profile, or hand it to an administrator.",
+            "Close the gaps with {command} (or hand its change to an administrator).",
             details={"report": report.to_json()},
+            command=Command("fix", tuple(flags), "POST fix/plan", dict(flags)),
         )
     warnings = []
     if report.verdict == "unknown":

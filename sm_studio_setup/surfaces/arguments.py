@@ -223,6 +223,17 @@ def build_options(args: argparse.Namespace, docker_args: list[str]) -> BuildOpti
     )
 
 
+def poll_seconds() -> float:
+    """How often a build's status and log are read from the CLI and a notebook: every two
+    seconds (CodeBuild counts in seconds), or as SM_STUDIO_SETUP_POLL_SECONDS says."""
+    raw = os.environ.get("SM_STUDIO_SETUP_POLL_SECONDS", "")
+    try:
+        value = float(raw) if raw else 2.0
+    except ValueError:
+        return 2.0
+    return min(max(value, 0.05), 60.0)
+
+
 def split_docker_args(argv: list[str]) -> tuple[list[str], list[str]]:
     """``build ... -- ARGS``: what comes after ``--`` goes to docker build untouched."""
     if "--" in argv:

@@ -33,6 +33,7 @@ from .arguments import (
     attach_options,
     build_options,
     check_options,
+    poll_seconds,
     split_docker_args,
 )
 from .render.check import render_text
@@ -173,17 +174,18 @@ def _cmd_build(args: argparse.Namespace) -> int:
         if line is not None:
             print(line, file=sys.stderr, flush=True)
 
-    record = Service(region=args.region).build(options, show, poll_seconds=POLL_SECONDS)
+    record = Service(region=args.region).build(options, show, poll_seconds=poll_seconds())
     if args.json:
         print(json.dumps(summary_json(record), indent=2))
+    elif record.error is not None:
+        # What stopped the build is an error like any other: one sentence and what to do.
+        print(f"error: {record.error['message']}", file=sys.stderr)
+        if record.error.get("hint"):
+            print(f"  {record.error['hint']}", file=sys.stderr)
+        print(render_text(record, options))
     else:
         print(render_text(record, options))
     return exit_code(record)
-
-
-# How often a build's status and log are read: CodeBuild counts in seconds, and a short
-# emulated build should not wait for a long poll to end.
-POLL_SECONDS = float(os.environ.get("SM_STUDIO_SETUP_POLL_SECONDS", "2"))
 
 
 def _cmd_attach(args: argparse.Namespace) -> int:

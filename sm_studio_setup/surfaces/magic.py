@@ -174,7 +174,7 @@ def _build(args: Any, docker_args: list[str], shell: Any) -> Any:
     """The build, its progress and log printed into the cell as they come; interrupting the
     kernel stops it (StopBuild) and cleans up, as Ctrl-C does on the command line."""
     from ..service import Service
-    from .arguments import build_options
+    from .arguments import build_options, poll_seconds
     from .render.build import event_line
 
     options = build_options(args, docker_args)
@@ -184,13 +184,9 @@ def _build(args: Any, docker_args: list[str], shell: Any) -> Any:
         if line is not None:
             print(line, flush=True)
 
-    record = Service(region=args.region).build(options, show, poll_seconds=POLL_SECONDS)
+    record = Service(region=args.region).build(options, show, poll_seconds=poll_seconds())
     result = BuildResult(record, options)
     return result.to_json() if args.json else result
-
-
-# A notebook shows a build's progress as it goes: read CodeBuild every two seconds.
-POLL_SECONDS = 2.0
 
 
 def _attach(args: Any, shell: Any) -> Any:

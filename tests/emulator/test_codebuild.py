@@ -679,3 +679,50 @@ def test_configure_validates_and_clears() -> None:
         assert codebuild.settings.duration_seconds == 3
     finally:
         codebuild.settings.duration_seconds, codebuild.settings.fail_phase = saved
+
+
+def test_list_builds_is_newest_first_and_keeps_deleted_projects_builds() -> None:
+    """As AWS: ListBuilds defaults to DESCENDING and still lists builds of a deleted project
+    (sm-studio-setup --engine sm-docker finds sm-docker's build that way)."""
+    from moto import mock_aws
+
+    from sm_studio_setup.emulator import codebuild as emulated
+
+    emulated.install()
+    with mock_aws():
+        iam = boto3.client("iam", region_name="us-east-1")
+        role = iam.create_role(
+            RoleName="builder",
+            AssumeRolePolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "codebuild.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
+        )["Role"]["Arn"]
+        client = boto3.client("codebuild", region_name="us-east-1")
+        started = []
+        for name in ("first", "second"):
+            client.create_project(
+                name=name,
+                source={"type": "NO_SOURCE", "buildspec": "version: 0.2\\nphases: {}\\n"},
+                artifacts={"type": "NO_ARTIFACTS"},
+                environment={
+                    "type": "LINUX_CONTAINER",
+                    "image": "aws/codebuild/standard:7.0",
+                    "computeType": "BUILD_GENERAL1_SMALL",
+                },
+                serviceRole=role,
+            )
+            started.append(client.start_build(projectName=name)["build"]["id"])
+        client.delete_project(name="first")
+        assert client.list_builds()["ids"] == started[::-1]
+        assert client.list_builds(sortOrder="ASCENDING")["ids"] == started
+        for build in started:
+            client.stop_build(id=build)

@@ -199,3 +199,57 @@ def test_fix_undo_of_an_unknown_backup_is_one_sentence(
     out = capsys.readouterr().out
     assert out.startswith("error: 'not-an-id' is not a backup id")
     assert "Traceback" not in out
+
+
+# ----------------------------------------------------------------------------- build
+
+
+@pytest.fixture
+def build_env(
+    start_emulator: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[EmulatorProcess]:
+    emulator = start_emulator("self-service", "--build-seconds", "1")
+    point_at(emulator, monkeypatch, tmp_path / "config")
+    monkeypatch.setenv("SM_STUDIO_SETUP_POLL_SECONDS", "0.2")
+    yield emulator
+    emulator.stop()
+
+
+def test_build_streams_its_progress_and_returns_the_result(
+    shell: Any, build_env: EmulatorProcess, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from ..build.support import IMAGE_URI, build_folder
+
+    folder = build_folder(tmp_path / "project")
+    refused = shell.run_line_magic("sm_setup", f"build {folder}")
+    assert refused.status == "FAILED" and refused.image_uri is None
+    assert "Close the gaps: `%sm_setup fix" in repr(refused)  # in the magic's own words
+    assert shell.run_line_magic("sm_setup", "fix --apply") is None
+    capsys.readouterr()
+
+    result = shell.run_line_magic(
+        "sm_setup", f"build {folder} --build-arg 'GREETING=hi there' -- --no-cache"
+    )
+    out = capsys.readouterr().out
+    assert "phase BUILD ok" in out  # phases and the build's log, as they come
+    assert '[docker] ["build"' in out and '"GREETING=hi there"' in out
+    assert result.status == "SUCCEEDED"
+    assert result.image_uri == IMAGE_URI and result.digest.startswith("sha256:")
+    html = result._repr_html_()
+    assert "sm-setup-build-succeeded" in html and IMAGE_URI in html
+    assert shell.run_line_magic("sm_setup", f"build {folder} --json")["status"] == "SUCCEEDED"
+
+
+def test_attach_prints_what_it_did(
+    shell: Any, build_env: EmulatorProcess, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from ..build.support import IMAGE_URI, build_folder
+
+    shell.run_line_magic("sm_setup", "fix --apply")
+    shell.run_line_magic("sm_setup", "fix --apply --profile studio-kernel")
+    shell.run_line_magic("sm_setup", f"build {build_folder(tmp_path / 'p')}")
+    capsys.readouterr()
+    assert shell.run_line_magic("sm_setup", f"attach {IMAGE_URI} --image-name nb-kernel") is None
+    assert "custom image of domain" in capsys.readouterr().out
+    body = shell.run_line_magic("sm_setup", f"attach {IMAGE_URI} --image-name nb-kernel --json")
+    assert body["version"] == 2 and body["settings_changed"] is False

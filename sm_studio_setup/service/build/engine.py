@@ -32,7 +32,7 @@ import boto3
 from ...aws import codebuild, ecr, s3_upload
 from ...aws.codebuild import LogTail
 from ...aws.discovery import discover
-from ...errors import SetupError, Surface
+from ...errors import BadInput, SetupError, Surface
 from ...images import names
 from ...images.buildspec import BuildSpecInput, buildspec
 from ...requirements.image_build import ecr_repository_arn
@@ -43,7 +43,7 @@ from ..options import BuildOptions, CheckOptions, parse_image_uri
 from .context import read_context, zip_chunks
 from .records import FINAL, BuildRecord, Records, new_id, now
 
-EventKind = Literal["status", "step", "phase", "log", "info", "warning"]
+EventKind = Literal["status", "step", "phase", "log", "info", "warning", "progress"]
 
 
 @dataclass(frozen=True)
@@ -117,6 +117,8 @@ class Build:
             self.record.message = message
         if status in FINAL:
             self.record.ended = now()
+            if status != "SUCCEEDED":
+                self.record.image_uri = None  # said only of an image that is in ECR
         self._save()
         self._emit("status", message, status=status)
 
@@ -222,11 +224,14 @@ class Build:
         except SetupError as exc:
             self._end_step_in_progress("FAILED", exc.message)
             record.reason = "error"
-            self._status("FAILED", f"{exc.message} {exc.hint_for(self.surface)}".strip())
+            record.error = exc.to_json(self.surface)
+            self._status("FAILED", exc.message)
         except Exception as exc:  # a bug of ours: still clean up, and say so in one sentence
             self._end_step_in_progress("FAILED")
             record.reason = "error"
-            self._status("FAILED", f"The build failed unexpectedly ({exc!r}).")
+            message = f"The build failed unexpectedly ({type(exc).__name__}: {exc})."
+            record.error = {"code": "internal", "message": message, "hint": ""}
+            self._status("FAILED", message)
         finally:
             if not detached:
                 with deferred_interrupts():
@@ -358,8 +363,10 @@ class Build:
         sent = [0]
 
         def progress(size: int) -> None:
+            # From the upload's threads: a number and an event, no record write per part.
             sent[0] += size
             record.bytes_uploaded = sent[0]
+            self._emit("progress", f"{_size(sent[0])} of the context uploaded", name="UPLOAD")
 
         try:
             done = s3_upload.upload(
@@ -460,6 +467,11 @@ class Build:
             if build.get("buildComplete"):
                 # Whatever the log still had when the build ended, then the end.
                 self._tail(build)
+                if not self.options.no_logs and record.log_lines == 0:
+                    self._warn(
+                        f"CodeBuild wrote no log to {record.log_group or 'CloudWatch Logs'}: "
+                        "the role may lack logs:CreateLogGroup, CreateLogStream or PutLogEvents."
+                    )
                 status = str(build.get("buildStatus") or "FAILED")
                 message = _ending(status, build)
                 if status == "SUCCEEDED":
@@ -531,6 +543,15 @@ class Build:
         from . import smdocker
 
         self._step_start("START", "running sm-docker build")
+        # sm-docker is given --bucket (so it never imports the SageMaker SDK), and with
+        # --bucket it does not create it: the default bucket is made here, as our engine does.
+        s3_upload.ensure_bucket(
+            self.session,
+            params.bucket_name,
+            account=params.account,
+            region=params.region,
+            create=self.options.bucket is None,
+        )
         lines: list[str] = []
 
         def line(text: str) -> None:
@@ -544,11 +565,20 @@ class Build:
             raise _Stopped()
         build = smdocker.find_build(self.session, params, started)
         if build is None:
+            # sm-docker exits 0 for a failed build too, so its exit says nothing; listing
+            # builds needs codebuild:ListBuilds, which a Studio role rarely has. What tells is
+            # ECR: an image pushed to the tag since sm-docker started.
+            pushed = ecr.image_pushed(self.session, params.repository_name, params.image_tag)
+            if pushed is not None and pushed[1] >= started:
+                self._step_end("START", "SUCCEEDED", f"sm-docker exited {code}")
+                self.record.status = "SUCCEEDED"
+                self._image()
+                return
             self._step_end("START", "FAILED")
             self._status(
-                "FAILED" if code else "SUCCEEDED",
-                f"sm-docker exited {code}; its build was not found on CodeBuild, and sm-docker "
-                "exits 0 for failed builds too, so this is unverified.",
+                "FAILED",
+                f"sm-docker exited {code} and pushed no image to {params.repository_name}:"
+                f"{params.image_tag} (it exits 0 for failed builds too; its log is above).",
             )
             return
         self.record.codebuild_id = str(build["id"])
@@ -612,7 +642,7 @@ def base_images_of(options: BuildOptions) -> tuple[str, ...]:
     try:
         return parse_dockerfile_from(text, dict(options.build_args))
     except ValueError as exc:
-        raise SetupError(f"The Dockerfile cannot be read: {exc}.", field="dockerfile") from exc
+        raise BadInput(f"The Dockerfile cannot be read: {exc}.", field="dockerfile") from exc
 
 
 def read_context_root(options: BuildOptions) -> Any:
@@ -622,9 +652,14 @@ def read_context_root(options: BuildOptions) -> Any:
     root = Path(options.context).expanduser()
     if not root.is_dir():
         what = "does not exist" if not root.exists() else "is not a folder"
-        raise SetupError(f"The build folder {options.context} {what}.", field="context")
+        raise BadInput(f"The build folder {options.context} {what}.", field="context")
+    if not any(root.iterdir()):
+        raise BadInput(
+            f"The build folder {options.context} is empty: there is nothing to build.",
+            field="context",
+        )
     if not (root / options.dockerfile).is_file():
-        raise SetupError(
+        raise BadInput(
             f"There is no Dockerfile {options.dockerfile} in {options.context}.",
             "Give the build folder that holds it, or name it with the Dockerfile option.",
             field="dockerfile",
@@ -641,18 +676,18 @@ def _read_dockerfile(path: Any, shown: str) -> str:
         with open(path, "rb") as opened:
             raw = opened.read(_MAX_DOCKERFILE + 1)
     except OSError as exc:
-        raise SetupError(
+        raise BadInput(
             f"Cannot read the Dockerfile {shown}: {exc.strerror}.", field="dockerfile"
         ) from exc
     if len(raw) > _MAX_DOCKERFILE:
-        raise SetupError(
+        raise BadInput(
             f"The Dockerfile {shown} is over {_MAX_DOCKERFILE:,} bytes: not a Dockerfile.",
             field="dockerfile",
         )
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise SetupError(
+        raise BadInput(
             f"The Dockerfile {shown} is not UTF-8 text (byte {exc.start}).", field="dockerfile"
         ) from exc
 

@@ -94,6 +94,7 @@ class BuildRecord:
     log_token: str | None = None
     log_lines: int = 0
     preflight: dict[str, Any] | None = None  # the check's report, when it found gaps
+    error: dict[str, Any] | None = None  # what stopped it, as SetupError.to_json says
     attach: dict[str, Any] | None = None
     warnings: list[str] = field(default_factory=list)
     cleaned: bool = False

@@ -112,6 +112,7 @@ def summary_json(record: BuildRecord) -> dict[str, Any]:
         "cleaned": record.cleaned,
         "attach": record.attach,
         "preflight": record.preflight,
+        "error": record.error,
     }
 
 
