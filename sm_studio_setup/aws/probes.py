@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -292,6 +292,25 @@ _WHY_NOT = {
         "DeleteObject of a missing key leaves a delete marker in a versioned bucket"
     ),
 }
+
+
+def prepare(session: Any, requirements: Sequence[Requirement]) -> None:
+    """Make the clients the probes of ``requirements`` will use, before they run in parallel.
+
+    Clients are made one at a time (see aws.session); made inside the probe threads, the
+    first service's probes would leave while the others still wait for their client, and
+    the probes would take two round trips instead of one.
+    """
+    services: set[str] = set()
+    for req in requirements:
+        make = _PROBES.get(req.action.lower())
+        if make is not None and req.who == "caller" and not req.context:
+            try:
+                services.add(make(req).service)
+            except _NoProbe:
+                continue
+    for service in sorted(services):
+        client(session, service)
 
 
 def probe(session: Any, requirement: Requirement) -> ProbeResult:

@@ -18,7 +18,7 @@ import boto3
 
 from ..aws.discovery import Discovery, caller_identity, finish, locate, target_role
 from ..aws.metadata import read_metadata
-from ..aws.probes import probe
+from ..aws.probes import prepare, probe
 from ..aws.simulator import simulate
 from ..aws.snapshot import RoleSnapshot, read_role
 from ..errors import BadInput
@@ -310,6 +310,7 @@ def judge_requirements(
             (i, r) for i, r in permission_reqs if simulated is None or r not in simulated
         ]
         # The probes are independent calls: all in one round, not one round each.
+        prepare(session, [r for _, r in unsimulated])
         with ThreadPoolExecutor(max_workers=16, thread_name_prefix="probe") as pool:
             probed = dict(
                 zip(
