@@ -234,3 +234,39 @@ def test_images_pushed_are_in_ecr(
     assert record.digest in {i["imageDigest"] for i in images(emulator)}
     log = "\n".join(Records(tmp_path / "r").read_log(record.id, 0, 10_000)[0])
     assert "[docker] cache-export" in log  # --cache: a registry cache in the same repository
+
+
+class _Watched(Records):
+    """Records that remember every state a reader could have seen."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.seen: list[dict[str, Any]] = []
+
+    def save(self, record: BuildRecord) -> None:
+        super().save(record)
+        self.seen.append(record.to_json())
+
+
+@pytest.mark.parametrize("fail_phase", ["", "BUILD"])
+def test_a_record_is_final_only_once_everything_is_known(
+    service: Service, emulator: EmulatorProcess, tmp_path: Path, fail_phase: str
+) -> None:
+    # A reader (the sidebar, REST clients) stops following at `final`: by then the digest,
+    # the cleanup and the outcome must all be in the record, never in a later save.
+    control(emulator, "/codebuild", {"fail_phase": fail_phase})
+    records = _Watched(tmp_path / "r")
+    record = service.build(
+        BuildOptions(context=str(build_folder(tmp_path / "p"))), records=records, poll_seconds=0.2
+    )
+    assert record.status == ("FAILED" if fail_phase else "SUCCEEDED"), record.message
+    finals = [seen for seen in records.seen if seen["final"]]
+    assert finals, "the record never became final"
+    first = finals[0]
+    assert all(f["status"] == first["status"] for f in finals)
+    assert first["cleaned"]
+    assert all(step["status"] != "IN_PROGRESS" for step in first["steps"])
+    if fail_phase:
+        assert first["image_uri"] is None and first["digest"] is None
+    else:
+        assert first["image_uri"] and first["digest"]

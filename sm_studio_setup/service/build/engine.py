@@ -101,6 +101,12 @@ class Build:
     # record says where) and followed by the next start; one not there yet is stopped.
     detach: threading.Event = field(default_factory=threading.Event)
     surface: Surface = "cli"  # whose words a failure's hint is in
+    # While a run goes on, how it ended waits here until the image is read and the cleanup
+    # done: a record that says SUCCEEDED (and so final) must already hold the digest, the
+    # attach result and the cleanup, since a reader stops following it there.
+    _ending: tuple[str, str] | None = field(default=None, init=False, repr=False)
+    _running: bool = field(default=False, init=False, repr=False)
+    _codebuild_succeeded: bool = field(default=False, init=False, repr=False)
 
     # --- events and the record -----------------------------------------------------------
 
@@ -112,6 +118,14 @@ class Build:
         self.records.save(self.record)
 
     def _status(self, status: str, message: str = "") -> None:
+        if status in FINAL and self._running:
+            self._ending = (status, message)
+            if message:
+                self.record.message = message
+            if status != "SUCCEEDED":
+                self.record.image_uri = None
+            self._save()
+            return
         self.record.status = status
         if message:
             self.record.message = message
@@ -195,11 +209,15 @@ class Build:
         self._start()
         self._on_codebuild()
 
+    @property
+    def _outcome(self) -> str:
+        return self._ending[0] if self._ending is not None else self.record.status
+
     def _on_codebuild(self) -> None:
         self._follow()
-        if self.record.status == "SUCCEEDED":
+        if self._codebuild_succeeded:
             self._image()
-        if self.record.status == "SUCCEEDED" and self.options.attach and self.attach:
+        if self._outcome == "SUCCEEDED" and self.options.attach and self.attach:
             self._attach()
 
     def _guarded(self, body: Callable[[], None]) -> BuildRecord:
@@ -207,6 +225,7 @@ class Build:
         server leaves a build running on CodeBuild for its next start to follow)."""
         record = self.record
         detached = False
+        self._running = True
         try:
             body()
         except PreflightGaps as gaps:
@@ -236,6 +255,11 @@ class Build:
             if not detached:
                 with deferred_interrupts():
                     self._cleanup()
+            self._running = False
+            if self._ending is not None:
+                status, message = self._ending
+                self._ending = None
+                self._status(status, message)
         return record
 
     def _end_step_in_progress(self, state: str, detail: str = "") -> None:
@@ -248,7 +272,7 @@ class Build:
         with deferred_interrupts():
             self._end_step_in_progress("STOPPED")
             record = self.record
-            if record.codebuild_id and record.status not in FINAL:
+            if record.codebuild_id and self._outcome not in FINAL:
                 record.status = "STOPPING"
                 self._save()
                 self._emit("status", "Stopping the build on CodeBuild.", status="STOPPING")
@@ -475,7 +499,7 @@ class Build:
                 status = str(build.get("buildStatus") or "FAILED")
                 message = _ending(status, build)
                 if status == "SUCCEEDED":
-                    record.status = status  # the image is checked before it is said
+                    self._codebuild_succeeded = True  # the image is checked before it is said
                     self._save()
                 else:
                     record.image_uri = None
@@ -571,7 +595,6 @@ class Build:
             pushed = ecr.image_pushed(self.session, params.repository_name, params.image_tag)
             if pushed is not None and pushed[1] >= started:
                 self._step_end("START", "SUCCEEDED", f"sm-docker exited {code}")
-                self.record.status = "SUCCEEDED"
                 self._image()
                 return
             self._step_end("START", "FAILED")
@@ -586,7 +609,6 @@ class Build:
         status = str(build.get("buildStatus") or "FAILED")
         self._step_end("START", "SUCCEEDED" if status == "SUCCEEDED" else "FAILED")
         if status == "SUCCEEDED":
-            self.record.status = status
             self._image()
         else:
             self.record.image_uri = None
