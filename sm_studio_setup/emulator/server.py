@@ -26,6 +26,7 @@ POST /stats/reset, GET /seed, POST /latency {"latency": "50-150"|null},
 POST /codebuild {"duration_seconds", "fail_phase"},
 POST /faults {"throttle": "iam:GetRole", "count": N, "code"?, "after"?} or {"stale_reads": N},
 GET /faults; both /faults answer {"pending": {...}, "stale_reads": N}.
+POST /shutdown: stop serving, as if the emulator had gone away (the UI tests' outage).
 
 moto keeps its state in process-wide backends, so one process runs at most one emulator at a
 time, and starting one resets moto's state.
@@ -77,6 +78,9 @@ ADMIN_ACCESS_KEY_ID = "AKIAEMULATORADMIN000"
 ADMIN_SECRET_ACCESS_KEY = "sm-studio-setup-emulator-admin-secret"
 
 CONTROL_PREFIX = "/_sm_emulator"
+
+# stop() runs one at a time in the process (one emulator runs per process anyway).
+_stop_lock = threading.RLock()
 
 _running_lock = threading.Lock()
 _running: Emulator | None = None
@@ -307,7 +311,12 @@ class Emulator:
             self.counter.reset()
 
     def stop(self) -> None:
-        """Stop serving and release the port; idempotent."""
+        """Stop serving and release the port; idempotent, and safe from two threads at once
+        (POST /shutdown stops from a timer while its owner may be stopping too)."""
+        with _stop_lock:
+            self._stop()
+
+    def _stop(self) -> None:
         global _running
         if _running is self:
             from . import runner
@@ -442,6 +451,7 @@ class ControlApp:
             ("POST", "/codebuild"): self._codebuild,
             ("GET", "/faults"): self._faults_state,
             ("POST", "/faults"): self._faults,
+            ("POST", "/shutdown"): self._shutdown,
         }
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
@@ -511,6 +521,15 @@ class ControlApp:
     def _faults_state(self, request: Request) -> Response:
         faults = self.emulator.faults
         return _json({"pending": faults.pending(), "stale_reads": faults.stale_read_count})
+
+    def _shutdown(self, request: Request) -> Response:
+        # stop() waits for the serving thread, which is answering this request: stop from
+        # another thread once the answer is out. Clients then meet a closed port, exactly as
+        # when the emulator's process is gone.
+        timer = threading.Timer(0.2, self.emulator.stop)
+        timer.daemon = True
+        timer.start()
+        return _json({"stopping": True})
 
     def _codebuild(self, request: Request) -> Response:
         from . import codebuild
