@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .surfaces.widgets import Panel
 
 try:
     from ._version import __version__
@@ -27,3 +30,15 @@ def load_ipython_extension(ipython: Any) -> None:
     from .surfaces.magic import load_ipython_extension as load
 
     load(ipython)
+
+
+def panel(**defaults: Any) -> Panel:
+    """The set-up as a notebook panel (ipywidgets): identity, check, fix, build and attach.
+
+    ``defaults`` fill its fields: ``profile``, ``role``, ``repository``, ``bucket``,
+    ``context`` (default: the kernel's folder), ``compute_type``, ``platform``, ``region``.
+    """
+    # Imported here: ipywidgets and the service load only when a panel is made.
+    from .surfaces.widgets import panel as make
+
+    return make(**defaults)

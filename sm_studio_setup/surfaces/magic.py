@@ -1,5 +1,5 @@
 """`%load_ext sm_studio_setup`, then `%sm_setup check|fix|build|attach [options]`: the CLI in a
-notebook, its output rendered for the cell.
+notebook, its output rendered for the cell; `%sm_setup panel` shows the same flow as widgets.
 
 The options are the CLI's own (same parser), so the two surfaces can never drift apart.
 """
@@ -18,8 +18,9 @@ USAGE = """%sm_setup check [--profile P] [--role ARN] [--repository NAME[:TAG]] 
 %sm_setup build [PATH] [--repository NAME[:TAG]] [--build-arg K=V] [--attach NAME] [-- ARGS]
 %sm_setup attach IMAGE_URI --image-name NAME [--app-type JupyterLab] [--scope domain|user-profile]
 %sm_setup whoami
+%sm_setup panel [--repository NAME[:TAG]] [--bucket B] [--context PATH] [--profile P] ...
 
-Run `%sm_setup check --help` (or fix, build, attach) for every option."""
+Run `%sm_setup check --help` (or fix, build, attach, panel) for every option."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -54,7 +55,25 @@ def _parser() -> argparse.ArgumentParser:
     add_attach_arguments(sub.add_parser("attach"))
     who = sub.add_parser("whoami")
     who.add_argument("--region")
+    _add_panel_arguments(sub.add_parser("panel"))
     return parser
+
+
+def _add_panel_arguments(parser: argparse.ArgumentParser) -> None:
+    """The panel's fields, named as the other subcommands name them."""
+    from ..requirements.profiles import PROFILES
+    from .arguments import PLATFORMS
+
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="image-build")
+    parser.add_argument("--role")
+    parser.add_argument("--region")
+    parser.add_argument("--repository", metavar="NAME[:TAG]")
+    parser.add_argument("--bucket")
+    parser.add_argument(
+        "--context", metavar="PATH", help="the build folder (default: the kernel's folder)"
+    )
+    parser.add_argument("--compute-type", default="BUILD_GENERAL1_SMALL")
+    parser.add_argument("--platform", choices=PLATFORMS, default="linux/amd64")
 
 
 def _in_notebook(shell: Any) -> bool:
@@ -81,6 +100,8 @@ def sm_setup(line: str, shell: Any = None) -> Any:
             return _build(args, docker_args, shell)
         if args.command == "attach":
             return _attach(args, shell)
+        if args.command == "panel":
+            return _panel(args)
         if args.command == "whoami":
             identity = Service(region=args.region).whoami()
             print("\n".join(f"{k}: {v}" for k, v in identity.to_json().items()))
@@ -199,6 +220,25 @@ def _attach(args: Any, shell: Any) -> Any:
         return result
     print(render_attach_text(result))
     return None
+
+
+def _panel(args: Any) -> None:
+    from IPython.display import display
+
+    from .widgets import panel
+
+    display(
+        panel(
+            profile=args.profile,
+            role=args.role,
+            region=args.region,
+            repository=args.repository,
+            bucket=args.bucket,
+            context=args.context,
+            compute_type=args.compute_type,
+            platform=args.platform,
+        )
+    )
 
 
 def load_ipython_extension(ipython: Any) -> None:

@@ -1,0 +1,218 @@
+"""The panel's build (status, progress, log, the image URI; Cancel build stops it) and the
+attach of the built image to Studio (asking its name and app type first)."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import ipywidgets as widgets
+
+from ...errors import BadInput, SetupError
+from ...requirements.studio_kernel import _sagemaker_name
+from ...service.attach import AttachResult
+from ...service.build.engine import BuildEvent
+from ...service.build.records import BuildRecord
+from ...service.options import AttachOptions, BuildOptions, parse_image_uri
+from ..arguments import poll_seconds
+from ..render.build import event_line
+from .base import PanelBase, button, dropdown, given, show, text, with_class
+from .progress import LogView, Progress
+from .views import build_html, error_html, lines_html
+
+APP_TYPES = ("JupyterLab", "CodeEditor")
+
+
+class BuildSteps(PanelBase):
+    record: BuildRecord | None
+    attach_result: AttachResult | None
+    _built: BuildOptions | None
+
+    def _make_build(self) -> None:
+        self.record = self.attach_result = self._built = None
+        self.build_button = button("Build", "sm-setup-build", "primary")
+        self.cancel_build_button = button(
+            "Cancel build", "sm-setup-cancel-build", "warning", disabled=True
+        )
+        self.build_status = with_class(widgets.Label(), "sm-setup-build-status")
+        self.build_progress = with_class(widgets.IntProgress(), "sm-setup-build-progress")
+        self.build_step = with_class(widgets.Label(), "sm-setup-build-step")
+        self.build_log = with_class(
+            widgets.Output(layout=widgets.Layout(max_height="24em", overflow="auto")),
+            "sm-setup-build-log",
+        )
+        self.image_uri = with_class(widgets.Label(), "sm-setup-image-uri")
+        self.build_view = with_class(widgets.HTML(), "sm-setup-build-summary")
+        self.progress = Progress(self.build_progress)
+        self.log_view = LogView(self.build_log)
+
+        self.attach_button = button("Attach…", "sm-setup-attach")
+        self.attach_uri_field = text("sm-setup-attach-image-uri", "Image URI", "")
+        self.attach_name_field = text("sm-setup-attach-image-name", "Image name", "")
+        self.app_type_field = dropdown("sm-setup-attach-app-type", "App type", APP_TYPES)
+        self.scope_field = dropdown("sm-setup-attach-scope", "Scope", ("domain", "user-profile"))
+        self.confirm_attach_button = button("Attach", "sm-setup-confirm-attach", "primary")
+        self.cancel_attach_button = button("Cancel", "sm-setup-cancel-attach")
+        self.attach_box = with_class(
+            widgets.VBox(
+                [
+                    self.attach_uri_field,
+                    self.attach_name_field,
+                    self.app_type_field,
+                    self.scope_field,
+                    widgets.HBox([self.confirm_attach_button, self.cancel_attach_button]),
+                ]
+            ),
+            "sm-setup-attach-form",
+        )
+        self.attach_view = with_class(widgets.HTML(), "sm-setup-attach-result")
+        show(self.attach_box, False)
+        self.build_button.on_click(lambda _: self.build(wait=False))
+        self.cancel_build_button.on_click(lambda _: self.cancel_build())
+        self.attach_button.on_click(lambda _: self.ask_attach())
+        self.confirm_attach_button.on_click(lambda _: self.attach(wait=False))
+        self.cancel_attach_button.on_click(lambda _: show(self.attach_box, False))
+
+    def _build_layout(self) -> list[Any]:
+        return [
+            widgets.HBox([self.build_button, self.cancel_build_button, self.build_status]),
+            self.build_progress,
+            self.build_step,
+            self.build_log,
+            self.image_uri,
+            self.build_view,
+        ]
+
+    def _attach_layout(self) -> list[Any]:
+        return [self.attach_button, self.attach_box, self.attach_view]
+
+    def _sync_build(self) -> None:
+        building, attaching = self._ops.running("build"), self._ops.running("attach")
+        self.build_button.disabled = building
+        self.cancel_build_button.disabled = not building or self._stop.is_set()
+        self.attach_button.disabled = self.confirm_attach_button.disabled = attaching
+
+    # --- build ------------------------------------------------------------------------------
+
+    def build(self, wait: bool = True) -> BuildRecord | None:
+        """Build the context folder on CodeBuild; Cancel build (or ``cancel_build()``) stops it."""
+        return self._start("build", self._build, wait, on_interrupt=self.cancel_build)
+
+    def _build(self) -> BuildRecord:
+        self._stop = stop = threading.Event()
+        options = self.build_options()
+        self.build_status.value = self.build_step.value = ""
+        self.image_uri.value = self.build_view.value = ""
+        self.progress.reset()
+        self.log_view.clear()
+        self._sync()  # Cancel build, now that there is a build to stop
+        try:
+            record = self.service.build(
+                options, self._on_build_event, stop=stop, poll_seconds=poll_seconds()
+            )
+        finally:
+            self.log_view.flush()
+        self.record, self._built = record, options
+        self.build_status.value = record.status
+        self.progress.finish(record.status)
+        self.build_step.value = ""
+        self.image_uri.value = record.image_uri or ""
+        self.build_view.value = build_html(record)
+        if record.image_uri:
+            self.attach_uri_field.value = record.image_uri
+            self.attach_name_field.value = self._image_name_for(record.image_uri)
+        return record
+
+    def _on_build_event(self, event: BuildEvent) -> None:
+        if event.kind == "status" and event.status:
+            self.build_status.value = event.status
+        self.progress.on_event(event)
+        line = event.message if event.kind == "log" else event_line(event)
+        if line is not None:
+            self.log_view.append(line)
+        if event.kind in ("step", "phase", "progress"):
+            self.build_step.value = (line or event.message).strip()
+
+    def cancel_build(self) -> None:
+        """Ask the running build to stop; it ends STOPPED once CodeBuild says so."""
+        if self._ops.running("build"):
+            self._stop.set()
+            self.build_step.value = "Stopping the build…"
+            self._sync()
+
+    # --- attach -----------------------------------------------------------------------------
+
+    def _image_name_for(self, image_uri: str) -> str:
+        """The form's default image name: the image's repository, as Studio's check names it."""
+        try:
+            repository = parse_image_uri(image_uri)["repository"]
+        except SetupError:
+            repository = (given(self.repository_field) or "").split(":")[0]
+        try:
+            return _sagemaker_name(repository)
+        except ValueError:
+            return ""
+
+    def ask_attach(self) -> None:
+        """The Attach button: show the form, filled from the last build."""
+        if not self.attach_uri_field.value and self.image_uri.value:
+            self.attach_uri_field.value = self.image_uri.value
+        if not self.attach_name_field.value:
+            self.attach_name_field.value = self._image_name_for(self.attach_uri_field.value)
+        show(self.attach_box, True)
+
+    def attach(
+        self,
+        image_uri: str | None = None,
+        image_name: str | None = None,
+        app_type: str | None = None,
+        scope: str | None = None,
+        wait: bool = True,
+    ) -> AttachResult | None:
+        """Attach the image to Studio; what is not given comes from the form."""
+        self.ask_attach()
+        for name, field, value in (
+            ("image_uri", self.attach_uri_field, image_uri),
+            ("image_name", self.attach_name_field, image_name),
+            ("app_type", self.app_type_field, app_type),
+            ("scope", self.scope_field, scope),
+        ):
+            if value is None:
+                continue
+            choices = getattr(field, "options", None)
+            if choices is not None and value not in choices:
+                expected = " or ".join(choices)
+                self._show_error(
+                    error_html(BadInput(f"{value!r} is not one of {expected}.", field=name))
+                )
+                return None
+            field.value = value
+        return self._start("attach", self._attach, wait)
+
+    def _attach(self) -> AttachResult:
+        uri = str(self.attach_uri_field.value).strip()
+        record = self.record
+        built = self._built if record is not None and record.image_uri == uri else None
+        options = AttachOptions(
+            image_uri=uri,
+            image_name=str(self.attach_name_field.value).strip(),
+            app_type=self.app_type_field.value,
+            scope=self.scope_field.value,
+            role=given(self.role_field),
+            # The Dockerfile this panel built from is read against Studio's image specs.
+            context=built.context if built is not None else None,
+        )
+        self.attach_view.value = "<p>Attaching…</p>"
+        try:
+            result = self.service.attach(options)
+        except BaseException:
+            self.attach_view.value = ""
+            raise
+        self.attach_result = result
+        show(self.attach_box, False)
+        self.attach_view.value = (
+            lines_html([result.message], "sm-setup-attach-message")
+            + lines_html([f"Studio would refuse or fail: {f}" for f in result.findings], "")
+            + lines_html([f"warning: {w}" for w in result.warnings], "sm-setup-warning")
+        )
+        return result
