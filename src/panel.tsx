@@ -1,110 +1,78 @@
 import { ReactWidget } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
+import { BuildView } from './components/build';
+import { CheckView } from './components/check';
+import { ErrorView, Section, useModelState } from './components/common';
+import { FixView } from './components/fix';
+import { IdentityView } from './components/identity';
+import { ParamsForm } from './components/params';
 import { setupIcon } from './icon';
-import { IIdentity } from './model';
-import { requestAPI, SetupApiError } from './request';
+import { SetupModel } from './state';
 
-type LoadState =
-  | { kind: 'loading' }
-  | { kind: 'ready'; identity: IIdentity }
-  | { kind: 'error'; message: string; hint: string };
-
-export type IdentityLoader = () => Promise<IIdentity>;
-
-export const loadIdentity: IdentityLoader = () =>
-  requestAPI<IIdentity>('context');
-
-function Row(props: {
-  label: string;
-  value: string | null;
-  testId: string;
-}): JSX.Element {
-  return (
-    <div className="jp-SmSetup-row">
-      <dt>{props.label}</dt>
-      <dd data-testid={props.testId} title={props.value ?? ''}>
-        {props.value ?? '—'}
-      </dd>
-    </div>
-  );
-}
-
-export function IdentityView(props: { identity: IIdentity }): JSX.Element {
-  const id = props.identity;
-  return (
-    <dl className="jp-SmSetup-identity">
-      <Row label="Account" value={id.account} testId="account" />
-      <Row label="Region" value={id.region} testId="region" />
-      <Row label="Running as" value={id.caller_arn} testId="caller" />
-      <Row label="Execution role" value={id.role_arn} testId="role" />
-      <Row label="Domain" value={id.domain_id} testId="domain" />
-      <Row label="User profile" value={id.user_profile} testId="user-profile" />
-      <Row label="Space" value={id.space} testId="space" />
-    </dl>
-  );
-}
-
-export function SetupPanelView(props: { load: IdentityLoader }): JSX.Element {
-  const [state, setState] = React.useState<LoadState>({ kind: 'loading' });
-
-  const refresh = React.useCallback(() => {
-    setState({ kind: 'loading' });
-    props
-      .load()
-      .then(identity => setState({ kind: 'ready', identity }))
-      .catch((error: unknown) => {
-        const hint = error instanceof SetupApiError ? error.hint : '';
-        const message =
-          error instanceof Error
-            ? error.message
-            : String(error ?? 'Unknown error');
-        setState({ kind: 'error', message, hint });
-      });
-  }, [props.load]);
-
-  React.useEffect(refresh, [refresh]);
-
+export function SetupPanelView(props: { model: SetupModel }): JSX.Element {
+  const { model } = props;
+  const state = useModelState(model);
+  const identity = state.identity;
+  const checked = state.check.kind === 'done';
+  const showFix =
+    (checked &&
+      state.check.kind === 'done' &&
+      state.check.value.report.verdict !== 'ready') ||
+    state.plan.kind !== 'idle' ||
+    state.fix.kind !== 'idle';
   return (
     <div className="jp-SmSetup-panel">
       <header className="jp-SmSetup-header">
         <h2>Studio image set-up</h2>
         <button
+          type="button"
           className="jp-mod-styled jp-SmSetup-refresh"
-          onClick={refresh}
-          disabled={state.kind === 'loading'}
+          onClick={() => void model.loadIdentity()}
+          disabled={identity.kind === 'busy'}
           title="Read the identity again"
         >
           Refresh
         </button>
       </header>
-      {state.kind === 'ready' && state.identity.demo && (
+      {identity.kind === 'done' && identity.value.demo && (
         <div className="jp-SmSetup-demoBadge" data-testid="demo-badge">
           Demo — no AWS account is used
         </div>
       )}
-      {state.kind === 'loading' && (
+      {identity.kind === 'busy' && (
         <p className="jp-SmSetup-status" role="status">
           Reading who you are…
         </p>
       )}
-      {state.kind === 'error' && (
-        <div className="jp-SmSetup-error" role="alert">
-          <p>{state.message}</p>
-          {state.hint && <p className="jp-SmSetup-hint">{state.hint}</p>}
-        </div>
+      {identity.kind === 'error' && <ErrorView error={identity.error} />}
+      {identity.kind === 'done' && <IdentityView identity={identity.value} />}
+      <Section title="Workflow" className="workflow">
+        <ParamsForm model={model} state={state} />
+      </Section>
+      <Section title="1 · Check" className="check">
+        <CheckView model={model} state={state} />
+      </Section>
+      {showFix && (
+        <Section title="2 · Fix" className="fix">
+          <FixView model={model} state={state} />
+        </Section>
       )}
-      {state.kind === 'ready' && <IdentityView identity={state.identity} />}
+      {(state.params.profile === 'image-build' || state.build !== null) && (
+        <Section title="3 · Build and attach" className="build">
+          <BuildView model={model} state={state} />
+        </Section>
+      )}
     </div>
   );
 }
 
 /**
- * The left-sidebar panel. Later waves add the check, fix, build and attach steps
- * below the identity; each is a view over one call of the REST API.
+ * The left-sidebar panel: identity, the workflow's parameters, then check → fix → build →
+ * attach, each a view over the REST API through the shared model.
  */
 export class SetupPanel extends ReactWidget {
-  constructor(private readonly load: IdentityLoader = loadIdentity) {
+  constructor(readonly model: SetupModel) {
     super();
     this.id = 'sm-studio-setup-panel';
     this.title.icon = setupIcon;
@@ -113,6 +81,11 @@ export class SetupPanel extends ReactWidget {
   }
 
   render(): JSX.Element {
-    return <SetupPanelView load={this.load} />;
+    return <SetupPanelView model={this.model} />;
+  }
+
+  dispose(): void {
+    this.model.dispose();
+    super.dispose();
   }
 }

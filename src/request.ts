@@ -9,7 +9,8 @@ export class SetupApiError extends Error {
     message: string,
     readonly hint: string = '',
     readonly code: string = 'error',
-    readonly status: number = 0
+    readonly status: number = 0,
+    readonly field: string = ''
   ) {
     super(message);
     this.name = 'SetupApiError';
@@ -50,7 +51,8 @@ export async function requestAPI<T>(
         error.message,
         error.hint ?? '',
         error.code ?? 'error',
-        response.status
+        response.status,
+        typeof error.field === 'string' ? error.field : ''
       );
     }
     throw new SetupApiError(

@@ -5,27 +5,14 @@ import { createRoot, Root } from 'react-dom/client';
 import { IIdentity } from '../model';
 import { SetupPanelView } from '../panel';
 import { SetupApiError } from '../request';
-
-const demoIdentity: IIdentity = {
-  account: '123456789012',
-  region: 'us-east-1',
-  partition: 'aws',
-  caller_arn:
-    'arn:aws:sts::123456789012:assumed-role/AmazonSageMaker-ExecutionRole-20261122T000000/SageMaker',
-  role_arn:
-    'arn:aws:iam::123456789012:role/service-role/AmazonSageMaker-ExecutionRole-20261122T000000',
-  role_source: 'metadata',
-  domain_id: 'd-studio-demo',
-  user_profile: 'data-scientist',
-  space: 'data-scientist-space',
-  app_type: 'JupyterLab',
-  in_studio: true,
-  demo: true
-};
+import { SetupModel } from '../state';
+import { demoIdentity, FakeClient, finding, report } from './fakes';
 
 describe('SetupPanelView', () => {
   let container: HTMLDivElement;
   let root: Root;
+  let client: FakeClient;
+  let model: SetupModel;
 
   beforeAll(() => {
     // React 18 only runs effects synchronously inside act() when told it is a test.
@@ -36,20 +23,38 @@ describe('SetupPanelView', () => {
     container = document.createElement('div');
     document.body.appendChild(container);
     root = createRoot(container);
+    client = new FakeClient();
+    model = new SetupModel(client, { pollMs: 0 });
   });
 
   afterEach(() => {
     act(() => root.unmount());
     container.remove();
+    model.dispose();
   });
 
   const text = (testId: string): string | null | undefined =>
     container.querySelector(`[data-testid="${testId}"]`)?.textContent;
 
-  it('shows the identity and the demo badge', async () => {
+  async function show(): Promise<void> {
     await act(async () => {
-      root.render(<SetupPanelView load={async () => demoIdentity} />);
+      root.render(<SetupPanelView model={model} />);
+      await model.loadIdentity();
     });
+  }
+
+  async function click(testId: string): Promise<void> {
+    const button = container.querySelector(
+      `[data-testid="${testId}"]`
+    ) as HTMLButtonElement;
+    expect(button).not.toBeNull();
+    await act(async () => {
+      button.click();
+    });
+  }
+
+  it('shows the identity and the demo badge', async () => {
+    await show();
     expect(text('role')).toBe(demoIdentity.role_arn);
     expect(text('domain')).toBe('d-studio-demo');
     expect(text('user-profile')).toBe('data-scientist');
@@ -57,30 +62,22 @@ describe('SetupPanelView', () => {
   });
 
   it('has no demo badge against real AWS', async () => {
-    await act(async () => {
-      root.render(
-        <SetupPanelView load={async () => ({ ...demoIdentity, demo: false })} />
-      );
-    });
+    client.identity = async () => ({ ...demoIdentity, demo: false });
+    await show();
     expect(container.querySelector('[data-testid="demo-badge"]')).toBeNull();
     expect(text('account')).toBe('123456789012');
   });
 
-  it('shows the error sentence and its hint', async () => {
-    await act(async () => {
-      root.render(
-        <SetupPanelView
-          load={async () => {
-            throw new SetupApiError(
-              'No AWS credentials were found.',
-              'Run aws configure.',
-              'no_credentials',
-              401
-            );
-          }}
-        />
+  it('shows the error sentence and its hint, never a stack', async () => {
+    client.identity = async () => {
+      throw new SetupApiError(
+        'No AWS credentials were found.',
+        'Run aws configure.',
+        'no_credentials',
+        401
       );
-    });
+    };
+    await show();
     const alert = container.querySelector('[role="alert"]');
     expect(alert?.textContent).toContain('No AWS credentials were found.');
     expect(alert?.textContent).toContain('Run aws configure.');
@@ -89,18 +86,82 @@ describe('SetupPanelView', () => {
 
   it('reads the identity again on refresh', async () => {
     let calls = 0;
-    const load = async (): Promise<IIdentity> => {
+    client.identity = async (): Promise<IIdentity> => {
       calls += 1;
       return { ...demoIdentity, space: `space-${calls}` };
     };
-    await act(async () => {
-      root.render(<SetupPanelView load={load} />);
-    });
+    await show();
     expect(text('space')).toBe('space-1');
-    const button = container.querySelector('button') as HTMLButtonElement;
+    const refresh = container.querySelector(
+      '.jp-SmSetup-refresh'
+    ) as HTMLButtonElement;
     await act(async () => {
-      button.click();
+      refresh.click();
+      await Promise.resolve();
     });
     expect(text('space')).toBe('space-2');
+  });
+
+  it('shows each finding with its status; a deny reads as blocked', async () => {
+    client.reports = [
+      report({
+        findings: [
+          finding(),
+          finding({ status: 'missing', action: 'codebuild:CreateProject' }),
+          finding({ status: 'denied', action: 'iam:PassRole' }),
+          finding({ status: 'unknown', source: 'none' })
+        ]
+      })
+    ];
+    await show();
+    await click('check-button');
+    expect(text('check-verdict')).toBe('gaps');
+    const statuses = Array.from(
+      container.querySelectorAll('[data-testid="finding"]')
+    ).map(node => node.getAttribute('data-status'));
+    expect(statuses).toEqual(['allowed', 'missing', 'blocked', 'unknown']);
+    // A row opens to why and how it was known, and says so to a screen reader.
+    const toggle = container.querySelector(
+      '[data-testid="finding"] button'
+    ) as HTMLButtonElement;
+    expect(toggle.getAttribute('aria-expanded')).toBe('false');
+    await act(async () => toggle.click());
+    expect(toggle.getAttribute('aria-expanded')).toBe('true');
+    expect(container.textContent).toContain('read from the role’s policies');
+  });
+
+  it('marks the field the server refused', async () => {
+    client.check = async () => {
+      throw new SetupApiError(
+        'The bucket name is not valid.',
+        'Use 3-63 lowercase letters.',
+        'bad_input',
+        400,
+        'bucket'
+      );
+    };
+    await show();
+    await click('check-button');
+    const bucket = container.querySelector('[data-testid="param-bucket"]');
+    expect(bucket?.getAttribute('aria-invalid')).toBe('true');
+    const repository = container.querySelector(
+      '[data-testid="param-repository"]'
+    );
+    expect(repository?.getAttribute('aria-invalid')).toBe('false');
+    expect(text('check-error')).toContain('The bucket name is not valid.');
+  });
+
+  it('offers the fix only when the check found something', async () => {
+    client.reports = [report({ verdict: 'ready' })];
+    await show();
+    await click('check-button');
+    expect(container.querySelector('[data-testid="fix-button"]')).toBeNull();
+    client.reports = [report()];
+    await click('check-button');
+    await click('fix-button');
+    expect(text('fix-diff')).toContain('+new');
+    expect(
+      container.querySelectorAll('.jp-SmSetup-diff-add').length
+    ).toBeGreaterThan(0);
   });
 });
