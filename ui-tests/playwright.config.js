@@ -1,5 +1,8 @@
 /**
  * Galata on Debian's chromium: Playwright cannot download its own browsers here.
+ *
+ * One demo (JupyterLab + its own emulator) per kind of account, so that what one test does
+ * to the account (apply a fix, stop the emulator) cannot change what another one sees.
  */
 const { execSync } = require('child_process');
 const baseConfig = require('@jupyterlab/galata/lib/playwright-config');
@@ -15,10 +18,19 @@ function chromiumPath() {
 
 const token = process.env.JUPYTER_TOKEN || 'galata-token';
 
+// name: [JupyterLab port, emulator port, scenario, tests]
+const DEMOS = {
+  'self-service': [8888, 45688, 'self-service', /(sidebar|flow)\.spec\.ts/],
+  managed: [8889, 45689, 'managed', /handoff\.spec\.ts/],
+  notebook: [8890, 45690, 'self-service', /notebook\.spec\.ts/],
+  outage: [8891, 45691, 'self-service', /outage\.spec\.ts/]
+};
+
 module.exports = {
   ...baseConfig,
   retries: 0,
   workers: 1,
+  timeout: 120 * 1000,
   use: {
     ...baseConfig.use,
     // Video and trace need Playwright's own ffmpeg download.
@@ -39,11 +51,22 @@ module.exports = {
       ]
     }
   },
-  webServer: {
-    command: 'bash ./start-demo.sh',
-    url: 'http://localhost:8888/api/status?token=' + token,
+  projects: Object.entries(DEMOS).map(
+    ([name, [port, emulatorPort, , match]]) => ({
+      name,
+      testMatch: match,
+      use: {
+        baseURL: `http://localhost:${port}`,
+        emulatorURL: `http://127.0.0.1:${emulatorPort}`
+      }
+    })
+  ),
+  webServer: Object.values(DEMOS).map(([port, emulatorPort, scenario]) => ({
+    command: `bash ./start-demo.sh ${port} ${emulatorPort} ${scenario}`,
+    url: `http://localhost:${port}/api/status?token=${token}`,
     timeout: 180 * 1000,
-    reuseExistingServer: !process.env.CI,
+    // Each run starts from freshly seeded accounts: a reused demo would hold the last run's fix.
+    reuseExistingServer: false,
     env: { ...process.env, JUPYTER_TOKEN: token }
-  }
+  }))
 };

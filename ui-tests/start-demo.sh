@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Starts the real demo (emulator + JupyterLab) for Galata, with Galata's in-page helpers
 # added through jupyter_server_test_config.py. The token stays on: the tests send it.
+# Usage: start-demo.sh PORT EMULATOR_PORT SCENARIO
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
+port="${1:-8888}"
+emulator_port="${2:-0}"
+scenario="${3:-self-service}"
 export JUPYTER_TOKEN="${JUPYTER_TOKEN:-galata-token}"
-exec "$here/../.venv/bin/sm-studio-setup" demo --no-browser --port 8888 --build-seconds 2 \
+exec "$here/../.venv/bin/sm-studio-setup" demo --no-browser --port "$port" \
+  --emulator-port "$emulator_port" --scenario "$scenario" --build-seconds 2 \
   -- --config="$here/jupyter_server_test_config.py"

@@ -1,4 +1,4 @@
-import { expect, test } from '@jupyterlab/galata';
+import { expect, test } from './support';
 
 const ROLE =
   'arn:aws:iam::123456789012:role/service-role/AmazonSageMaker-ExecutionRole-20261122T000000';

@@ -1,0 +1,18 @@
+import { dynamic, emulator, expect, openPanel, snap, test } from './support';
+
+test('when AWS cannot be reached the panel says so, without a stack trace', async ({
+  page,
+  request,
+  emulatorURL
+}) => {
+  const panel = await openPanel(page);
+  await emulator(request, emulatorURL, 'shutdown', {});
+  await panel.getByTestId('check-button').click();
+  const error = panel.getByTestId('check-error');
+  await expect(error).toBeVisible({ timeout: 60_000 });
+  await expect(error).not.toContainText('Traceback');
+  await expect(error).not.toContainText('File "');
+  expect(((await error.textContent()) ?? '').length).toBeGreaterThan(20);
+  await expect(panel.getByTestId('check-verdict')).toHaveCount(0);
+  await snap(page, panel, 'outage', dynamic(panel));
+});
