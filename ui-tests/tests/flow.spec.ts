@@ -180,11 +180,19 @@ test.describe('check → fix → build → attach in the sidebar', () => {
     );
     await folder('image').click({ button: 'right' });
     await menuItem.click();
-    const panel = page.locator('#sm-studio-setup-panel');
+    let panel = page.locator('#sm-studio-setup-panel');
     await expect(panel).toBeVisible();
     await expect(panel.getByTestId('param-context')).toHaveValue(
       `${tmpPath}/image`
     );
+    await expect(panel.getByTestId('build-status')).toHaveText('IN_PROGRESS');
+    // With the panel hidden, a JupyterLab notification says how the build ended.
+    await page.sidebar.openTab('filebrowser');
+    await expect(page.locator('.jp-Notification-Toast-error')).toContainText(
+      /BUILD|failed/i,
+      { timeout: 60_000 }
+    );
+    panel = await openPanel(page);
     const { status } = await followBuild(panel);
     expect(status).toBe('FAILED');
     await expect(panel.getByTestId('build-phase')).toHaveText('BUILD');
