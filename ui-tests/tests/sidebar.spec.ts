@@ -1,4 +1,4 @@
-import { expect, test } from './support';
+import { expect, openPanel, test } from './support';
 
 const ROLE =
   'arn:aws:iam::123456789012:role/service-role/AmazonSageMaker-ExecutionRole-20261122T000000';
@@ -28,6 +28,22 @@ test.describe('sm-studio-setup sidebar against the demo emulator', () => {
       {
         maxDiffPixelRatio: 0.02
       }
+    );
+  });
+
+  test('keeps the form as settings across a reload', async ({ page }) => {
+    let panel = await openPanel(page);
+    await panel.getByTestId('param-repository').fill('pandas-image:1');
+    await panel.getByTestId('param-platform').selectOption('linux/arm64');
+    // The panel saves shortly after the last change.
+    await page.waitForTimeout(1500);
+    await page.reload();
+    panel = await openPanel(page);
+    await expect(panel.getByTestId('param-repository')).toHaveValue(
+      'pandas-image:1'
+    );
+    await expect(panel.getByTestId('param-platform')).toHaveValue(
+      'linux/arm64'
     );
   });
 });
