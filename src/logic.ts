@@ -282,11 +282,28 @@ export interface IShownError {
   code: string;
 }
 
+/** The form's label of each request field, so a hint can point at what to change. */
+export const FIELD_LABELS: Record<string, string> = {
+  profile: 'Workflow',
+  repository: 'ECR repository',
+  bucket: 'S3 bucket',
+  context: 'Build folder',
+  compute_type: 'Compute type',
+  platform: 'Platform',
+  vpc_id: 'VPC id',
+  subnet_ids: 'Subnet ids',
+  security_group_ids: 'Security group ids'
+};
+
 export function shownError(error: unknown): IShownError {
   if (error instanceof SetupApiError) {
+    // The REST hint names the request field; in the panel, the field has a label.
+    const label = FIELD_LABELS[error.field];
     return {
       message: error.message,
-      hint: error.hint,
+      hint: label
+        ? `Change the “${label}” field above, then try again.`
+        : error.hint,
       field: error.field,
       code: error.code
     };

@@ -124,7 +124,10 @@ export class SetupModel {
 
   setParams(change: Partial<IParams>): void {
     const params = { ...this._state.params, ...change };
-    this.update({ params });
+    // A plan not yet applied was made for the old values: don't offer it for the new ones.
+    const stale =
+      this._state.plan.kind === 'done' && this._state.fix.kind === 'idle';
+    this.update(stale ? { params, plan: IDLE } : { params });
     this.onParamsChanged?.(params);
   }
 

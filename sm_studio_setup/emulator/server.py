@@ -34,6 +34,7 @@ time, and starting one resets moto's state.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import os
@@ -198,6 +199,8 @@ class Emulator:
         self._thread: threading.Thread | None = None
         self._latency_app: LatencyMiddleware | None = None
         self._owns_workdir = False
+        # Set by stop(): requests still arriving on kept-alive connections are cut.
+        self.gone = False
         # (previous value,) while this emulator has MOTO_ACCOUNT_ID set, else None.
         self._saved_account_env: tuple[str | None] | None = None
 
@@ -211,6 +214,7 @@ class Emulator:
                     f"an emulator already runs in this process at {_running.endpoint_url}"
                 )
             _running = self
+        self.gone = False
         try:
             self._start()
         except BaseException:
@@ -318,6 +322,9 @@ class Emulator:
 
     def _stop(self) -> None:
         global _running
+        # Connections kept alive from before go on being served by their threads after the
+        # listening socket closes; they are cut too (see ControlApp), so nothing gets through.
+        self.gone = True
         if _running is self:
             from . import runner
 
@@ -455,6 +462,14 @@ class ControlApp:
         }
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if self.emulator.gone:
+            # A stopped emulator answers nothing: the client's connection is cut, as a
+            # process that went away cuts it.
+            connection = environ.get("werkzeug.socket")
+            if connection is not None:
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
+            return _json({"error": "the emulator is stopped"}, 503)(environ, start_response)
         path = environ.get("PATH_INFO", "")
         if path != CONTROL_PREFIX and not path.startswith(CONTROL_PREFIX + "/"):
             return self.app(environ, start_response)
@@ -526,6 +541,8 @@ class ControlApp:
         # stop() waits for the serving thread, which is answering this request: stop from
         # another thread once the answer is out. Clients then meet a closed port, exactly as
         # when the emulator's process is gone.
+        # From this answer on, every request is cut (before the port closes, too).
+        self.emulator.gone = True
         timer = threading.Timer(0.2, self.emulator.stop)
         timer.daemon = True
         timer.start()

@@ -185,10 +185,19 @@ describe('names and errors', () => {
     );
     expect(api).toEqual({
       message: 'Refused.',
-      hint: 'Use a name.',
+      hint: 'Change the “S3 bucket” field above, then try again.',
       field: 'bucket',
       code: 'bad_input'
     });
+    const other = shownError(
+      new SetupApiError(
+        'No credentials.',
+        'Run aws configure.',
+        'no_credentials',
+        401
+      )
+    );
+    expect(other.hint).toBe('Run aws configure.');
     const network = shownError(new TypeError('Failed to fetch'));
     expect(network.message).toBe('The Jupyter server did not answer.');
     const bug = shownError(new Error('first line\n    at stack frame'));

@@ -130,6 +130,21 @@ describe('SetupPanelView', () => {
     expect(container.textContent).toContain('read from the role’s policies');
   });
 
+  it('counts what the workflow can do without apart', async () => {
+    client.reports = [
+      report({
+        verdict: 'ready',
+        findings: [finding(), finding({ status: 'missing', optional: true })]
+      })
+    ];
+    await show();
+    await click('check-button');
+    expect(text('check-verdict')).toBe('ready');
+    expect(
+      container.querySelector('.jp-SmSetup-counts')?.textContent
+    ).toContain('1 missing (1 optional)');
+  });
+
   it('marks the field the server refused', async () => {
     client.check = async () => {
       throw new SetupApiError(

@@ -40,6 +40,16 @@ describe('SetupModel', () => {
     expect(saved).toEqual(['typed']);
   });
 
+  it('drops a plan not yet applied when the form changes', async () => {
+    await model.plan();
+    model.setParams({ repository: 'other' });
+    expect(model.state.plan.kind).toBe('idle');
+    await model.plan();
+    await model.apply();
+    model.setParams({ repository: 'third' });
+    expect(model.state.plan.kind).toBe('done');
+  });
+
   it('applies only a plan on screen, then checks what the plan was for', async () => {
     await model.apply();
     expect(client.named('fixApply')).toEqual([]);

@@ -79,6 +79,10 @@ export function ReportView(props: {
 }): JSX.Element {
   const { report } = props;
   const counts = countByStatus(report.findings);
+  // What the workflow can do without does not stand in the way of `ready`.
+  const optional = report.findings.filter(
+    f => f.optional && shownStatus(f) === 'missing'
+  ).length;
   const groups = groupByStep(report.findings);
   return (
     <div className="jp-SmSetup-report">
@@ -88,7 +92,8 @@ export function ReportView(props: {
       </p>
       <p className="jp-SmSetup-counts">
         <span className="jp-SmSetup-mono">{report.profile}</span>:{' '}
-        {counts.allowed} allowed · {counts.missing} missing · {counts.unknown}{' '}
+        {counts.allowed} allowed · {counts.missing} missing
+        {optional > 0 ? ` (${optional} optional)` : ''} · {counts.unknown}{' '}
         unknown{counts.blocked ? ` · ${counts.blocked} denied` : ''}
         {props.seconds !== null && (
           <span data-testid="check-seconds">

@@ -7,6 +7,19 @@ test('when AWS cannot be reached the panel says so, without a stack trace', asyn
 }) => {
   const panel = await openPanel(page);
   await emulator(request, emulatorURL, 'shutdown', {});
+  // Wait until the emulator is gone: its port refuses, as a process that stopped.
+  await expect
+    .poll(
+      async () =>
+        request
+          .get(`${emulatorURL}/_sm_emulator/health`, { timeout: 2000 })
+          .then(
+            () => 'up',
+            () => 'gone'
+          ),
+      { timeout: 20_000 }
+    )
+    .toBe('gone');
   await panel.getByTestId('check-button').click();
   const error = panel.getByTestId('check-error');
   await expect(error).toBeVisible({ timeout: 60_000 });
