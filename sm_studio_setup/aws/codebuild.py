@@ -16,6 +16,20 @@ import botocore.exceptions
 from .session import client, error_code, translate
 
 FINAL = frozenset({"SUCCEEDED", "FAILED", "FAULT", "TIMED_OUT", "STOPPED"})
+# CodeBuild's build phases, in the order a build passes them (BatchGetBuilds' phaseType).
+PHASES = (
+    "SUBMITTED",
+    "QUEUED",
+    "PROVISIONING",
+    "DOWNLOAD_SOURCE",
+    "INSTALL",
+    "PRE_BUILD",
+    "BUILD",
+    "POST_BUILD",
+    "UPLOAD_ARTIFACTS",
+    "FINALIZING",
+    "COMPLETED",
+)
 
 
 def create_project(session: Any, **project: Any) -> dict[str, Any]:

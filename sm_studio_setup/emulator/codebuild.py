@@ -55,25 +55,13 @@ from moto.logs.models import LogsBackend, logs_backends
 from moto.moto_api._internal import mock_random
 from moto.utilities.utils import get_partition
 
+from sm_studio_setup.aws.codebuild import PHASES as PHASES
 from sm_studio_setup.emulator import access
 from sm_studio_setup.emulator.buildspec import COMMAND_PHASES as COMMAND_PHASES
 
 if TYPE_CHECKING:
     from .runner import BuildRunner, Credentials
 
-PHASES = (
-    "SUBMITTED",
-    "QUEUED",
-    "PROVISIONING",
-    "DOWNLOAD_SOURCE",
-    "INSTALL",
-    "PRE_BUILD",
-    "BUILD",
-    "POST_BUILD",
-    "UPLOAD_ARTIFACTS",
-    "FINALIZING",
-    "COMPLETED",
-)
 # SUBMITTED and QUEUED happen before any container exists, COMPLETED is not a step.
 FAILABLE_PHASES = PHASES[2:-1]
 FAIL_PHASE_VARIABLE = "SM_EMULATOR_FAIL_PHASE"

@@ -19,7 +19,7 @@ from ..errors import Command, SetupError
 from ..images.attach import AppType, app_image_config, with_custom_image
 from ..images.studio_spec import dockerfile_findings
 from ..requirements.studio_kernel import app_image_config_name
-from .check import assess, build_params
+from .check import assess, params_of
 from .options import AttachOptions, CheckOptions, parse_image_uri
 
 
@@ -88,16 +88,7 @@ def attach(session: boto3.Session, options: AttachOptions) -> AttachResult:
         warnings.append("Some of what attaching needs could not be verified; going on.")
     if not found.domain_id or found.role_arn is None:
         raise SetupError("No Studio domain was found to attach the image to.", field="domain_id")
-    params = build_params(
-        check,
-        region=found.region,
-        account=found.account,
-        role_arn=found.role_arn,
-        domain_id=found.domain_id,
-        user_profile=found.user_profile,
-        space=found.space,
-        studio_app_arn=found.app_arn,
-    )
+    params = params_of(found, check)
     app_type: AppType = options.app_type  # type: ignore[assignment]
     findings: list[str] = []
     if options.context is not None:

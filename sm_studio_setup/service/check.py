@@ -135,7 +135,8 @@ def build_params(
         raise refused(exc, "Invalid parameters") from exc
 
 
-def _params(found: Discovery, options: CheckOptions) -> Params:
+def params_of(found: Discovery, options: CheckOptions) -> Params:
+    """The requirement parameters of ``options`` where ``found`` says the user runs."""
     return build_params(
         options,
         region=found.region,
@@ -448,7 +449,7 @@ def _given_matches_iam(given: str, account: str, iam_arn: str | None) -> None:
 def assess(session: boto3.Session, options: CheckOptions) -> Assessment:
     found, snapshot = _read(session, options)
     assert found.role_arn is not None
-    params = _params(found, options)
+    params = params_of(found, options)
     try:
         requirements = requirements_for(options.profile, params)
     except ValueError as exc:

@@ -37,7 +37,7 @@ from ...images import names
 from ...images.buildspec import BuildSpecInput, buildspec
 from ...requirements.image_build import ecr_repository_arn
 from ...requirements.params import Params, parse_dockerfile_from
-from ..check import Assessment, assess, build_params
+from ..check import assess, params_of
 from ..interrupts import deferred_interrupts
 from ..options import BuildOptions, CheckOptions, parse_image_uri
 from .context import read_context, zip_chunks
@@ -306,20 +306,11 @@ class Build:
             found = discover(self.session, role=options.role)
             if found.role_arn is None:
                 raise SetupError("No execution role was found.", field="role")
-            params = build_params(
-                check_options,
-                region=found.region,
-                account=found.account,
-                role_arn=found.role_arn,
-                domain_id=found.domain_id,
-                user_profile=found.user_profile,
-                space=found.space,
-                studio_app_arn=found.app_arn,
-            )
+            params = params_of(found, check_options)
             self._step_end("CHECK", "SKIPPED", "--skip-check: the role was not checked")
         else:
             assessment = assess(self.session, check_options)
-            params = _params_of(assessment, check_options)
+            params = params_of(assessment.discovery, check_options)
             report = assessment.report
             if report.verdict == "gaps":
                 self.record.preflight = report.to_json()
@@ -717,20 +708,6 @@ def _read_dockerfile(path: Any, shown: str) -> str:
 def _as_check_options(options: BuildOptions) -> CheckOptions:
     names_ = {f for f in CheckOptions.__dataclass_fields__}
     return CheckOptions(**{name: getattr(options, name) for name in names_})
-
-
-def _params_of(assessment: Assessment, options: CheckOptions) -> Params:
-    found = assessment.discovery
-    return build_params(
-        options,
-        region=found.region,
-        account=found.account,
-        role_arn=found.role_arn,
-        domain_id=found.domain_id,
-        user_profile=found.user_profile,
-        space=found.space,
-        studio_app_arn=found.app_arn,
-    )
 
 
 def _registries(params: Params) -> tuple[tuple[str, str], ...]:

@@ -9,30 +9,13 @@ import threading
 from collections import deque
 from typing import Any
 
+from ...aws.codebuild import PHASES
 from ...service.build.engine import BuildEvent
+from ...service.build.records import STEPS
 
 # Where a build is, in the order it gets there: the engine's steps around CodeBuild's phases.
-STAGES = (
-    "CHECK",
-    "PACKAGE",
-    "UPLOAD",
-    "PROJECT",
-    "START",
-    "SUBMITTED",
-    "QUEUED",
-    "PROVISIONING",
-    "DOWNLOAD_SOURCE",
-    "INSTALL",
-    "PRE_BUILD",
-    "BUILD",
-    "POST_BUILD",
-    "UPLOAD_ARTIFACTS",
-    "FINALIZING",
-    "COMPLETED",
-    "IMAGE",
-    "ATTACH",
-    "CLEANUP",
-)
+_BEFORE, _AFTER = STEPS[: STEPS.index("IMAGE")], STEPS[STEPS.index("IMAGE") :]
+STAGES = _BEFORE + PHASES + _AFTER
 # The bar's colour by the build's status; any other status is a failure (FAILED, FAULT, ...).
 _STYLE = {"IN_PROGRESS": "", "SUCCEEDED": "success", "STOPPED": "warning", "STOPPING": "warning"}
 
