@@ -259,20 +259,6 @@ export function formatElapsed(seconds: number): string {
   return m > 0 ? `${m} min ${s.toString().padStart(2, '0')} s` : `${s} s`;
 }
 
-/** A SageMaker image name from an ECR image URI: the repository's last segment. */
-export function imageNameOf(imageUri: string): string {
-  const path = imageUri.split('/').slice(1).join('/');
-  const repo = path.split(/[:@]/)[0] ?? '';
-  const last = repo.split('/').pop() ?? '';
-  // SageMaker image names: ^[a-zA-Z0-9]([-.]?[a-zA-Z0-9]){0,62}$
-  const name = last
-    .replace(/[^a-zA-Z0-9.-]+/g, '-')
-    .replace(/[-.]{2,}/g, '-')
-    .replace(/^[-.]+|[-.]+$/g, '')
-    .slice(0, 63);
-  return name || 'custom-image';
-}
-
 /** What the user reads of an error: the server's sentence and hint, never a stack. */
 export interface IShownError {
   message: string;

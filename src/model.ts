@@ -171,6 +171,8 @@ export interface IBuild {
   phases: IBuildPhase[];
   current_phase?: string | null;
   image_uri: string | null;
+  /** The SageMaker image name attach takes by default, as the server names it. */
+  image_name?: string | null;
   digest: string | null;
   bytes_uploaded: number;
   warnings: string[];

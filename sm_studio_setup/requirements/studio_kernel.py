@@ -19,7 +19,7 @@ SOURCE = "seed 002, custom kernel"
 _MAX = 63  # ImageName and AppImageConfigName: at most 63 characters
 
 
-def _sagemaker_name(repository_name: str) -> str:
+def sagemaker_name(repository_name: str) -> str:
     # ImageName allows letters, digits, '-' and '.'; AppImageConfigName only letters, digits
     # and '-'. Use the stricter rule for both so one name serves both.
     name = re.sub(r"[^A-Za-z0-9]+", "-", repository_name).strip("-")[:_MAX].rstrip("-")
@@ -32,12 +32,12 @@ def _sagemaker_name(repository_name: str) -> str:
 
 def image_name(params: Params) -> str:
     """The SageMaker image name: as given, else after the repository (module docstring)."""
-    return params.studio_image_name or _sagemaker_name(params.repository_name)
+    return params.studio_image_name or sagemaker_name(params.repository_name)
 
 
 def app_image_config_name(params: Params) -> str:
     """The app image config name: the image name, in AppImageConfigName's stricter grammar."""
-    return _sagemaker_name(image_name(params))
+    return sagemaker_name(image_name(params))
 
 
 def studio_kernel(params: Params) -> list[Requirement]:

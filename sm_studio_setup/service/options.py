@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 from ..aws import grammar
 from ..errors import BadInput
+from ..requirements.model import ParamError
 from ..requirements.profiles import PROFILES
+from ..requirements.studio_kernel import sagemaker_name
 
 # A Dockerfile names a handful of base images; this many is already a mistake.
 _MAX_BASE_IMAGES = 64
@@ -245,6 +247,15 @@ def parse_image_uri(value: str) -> re.Match[str]:
             field="image_uri",
         )
     return found
+
+
+def default_image_name(image_uri: str) -> str | None:
+    """The SageMaker image name attaching ``image_uri`` takes when none is given: its
+    repository's, as the studio-kernel check names it; None when no name can be made."""
+    try:
+        return sagemaker_name(parse_image_uri(image_uri)["repository"])
+    except (BadInput, ParamError):
+        return None
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ import {
   elapsedSeconds,
   formatElapsed,
   groupByStep,
-  imageNameOf,
   paramsFromSettings,
   shownError,
   shownStatus
@@ -170,15 +169,6 @@ describe('build progress', () => {
 });
 
 describe('names and errors', () => {
-  it('names the SageMaker image after the repository', () => {
-    expect(
-      imageNameOf(
-        '123456789012.dkr.ecr.us-east-1.amazonaws.com/team/sagemaker-studio_x:latest'
-      )
-    ).toBe('sagemaker-studio-x');
-    expect(imageNameOf('')).toBe('custom-image');
-  });
-
   it('shows the service’s sentence and hint, or one line otherwise', () => {
     const api = shownError(
       new SetupApiError('Refused.', 'Use a name.', 'bad_input', 400, 'bucket')

@@ -4,8 +4,7 @@ import {
   buildProgress,
   elapsedSeconds,
   FAILED_STATUSES,
-  formatElapsed,
-  imageNameOf
+  formatElapsed
 } from '../logic';
 import { IBuild } from '../model';
 import { IState, SetupModel } from '../state';
@@ -93,10 +92,7 @@ function AttachView(props: {
         data-testid="attach-button"
         disabled={attach.kind === 'busy'}
         onClick={async () => {
-          const choice = await askAttach(
-            imageNameOf(build.image_uri ?? ''),
-            hasProfile
-          );
+          const choice = await askAttach(build.image_name ?? '', hasProfile);
           if (choice) {
             await model.attach(choice.imageName, choice.appType, choice.scope);
           }

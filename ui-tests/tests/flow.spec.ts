@@ -123,7 +123,9 @@ test.describe('check → fix → build → attach in the sidebar', () => {
 
     // Attach: name and app type in a dialog.
     await panel.getByTestId('attach-button').click();
-    await expect(page.getByTestId('attach-image-name')).not.toHaveValue('');
+    await expect(page.getByTestId('attach-image-name')).toHaveValue(
+      'sagemaker-studio-d-studio-demo'
+    );
     await page.getByTestId('attach-image-name').fill('pandas-image');
     await page.getByTestId('attach-app-type').selectOption('JupyterLab');
     await page.getByTestId('confirm-attach').click();

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ...errors import SetupError
+from ..options import default_image_name
 from ..storage import config_dir, private_folder, read_json, refuse_unsafe, write_json
 
 Status = Literal["IN_PROGRESS", "STOPPING", "SUCCEEDED", "FAILED", "FAULT", "TIMED_OUT", "STOPPED"]
@@ -115,6 +116,8 @@ class BuildRecord:
     def to_json(self) -> dict[str, Any]:
         body = asdict(self)
         body["final"] = self.final
+        # What Attach offers as the image's name, so no surface re-derives the rule.
+        body["image_name"] = default_image_name(self.image_uri) if self.image_uri else None
         return body
 
     @classmethod

@@ -8,12 +8,12 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ...errors import BadInput, SetupError
-from ...requirements.studio_kernel import _sagemaker_name
+from ...errors import BadInput
+from ...requirements.studio_kernel import sagemaker_name
 from ...service.attach import AttachResult
 from ...service.build.engine import BuildEvent
 from ...service.build.records import BuildRecord
-from ...service.options import AttachOptions, BuildOptions, parse_image_uri
+from ...service.options import AttachOptions, BuildOptions, default_image_name
 from ..arguments import poll_seconds
 from ..render.build import event_line
 from .base import PanelBase, button, dropdown, given, show, text, with_class
@@ -144,12 +144,11 @@ class BuildSteps(PanelBase):
 
     def _image_name_for(self, image_uri: str) -> str:
         """The form's default image name: the image's repository, as Studio's check names it."""
+        found = default_image_name(image_uri)
+        if found is not None:
+            return found
         try:
-            repository = parse_image_uri(image_uri)["repository"]
-        except SetupError:
-            repository = (given(self.repository_field) or "").split(":")[0]
-        try:
-            return _sagemaker_name(repository)
+            return sagemaker_name((given(self.repository_field) or "").split(":")[0])
         except ValueError:
             return ""
 

@@ -100,6 +100,9 @@ async def test_a_build_runs_in_the_background_and_its_log_reads_from_a_cursor(
     done = await until_final(jp_fetch, started["id"])
     assert done["status"] == "SUCCEEDED", done["message"]
     assert done["image_uri"] and done["digest"]
+    # The name Attach offers, named by the service (not by each surface).
+    assert done["image_name"] == done["image_uri"].split("/")[1].split(":")[0]
+    assert started["image_name"] is None
     assert [s["name"] for s in done["steps"]] == [
         "CHECK",
         "PACKAGE",
