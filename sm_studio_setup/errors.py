@@ -166,6 +166,11 @@ class SetupError(Exception):
             body["field"] = self.field
         if self.details:
             body["details"] = self.details
+        if surface == "rest" and self.command is not None and self.command.route:
+            # The follow-up as a request a client can make as it is (the sidebar's "Plan this
+            # fix"), so no client rebuilds it from the hint.
+            method, _, path = self.command.route.partition(" ")
+            body["then"] = {"method": method, "path": path, "body": dict(self.command.body)}
         return body
 
     def __str__(self) -> str:

@@ -266,6 +266,8 @@ export interface IShownError {
   field: string;
   /** The API's stable code (attach_gaps, role_changed, ...); empty when not from the API. */
   code: string;
+  /** The fix the server says closes it (its `then`, a fix/plan request), else null. */
+  fixPlan: Body | null;
 }
 
 /** The form's label of each request field, so a hint can point at what to change. */
@@ -291,7 +293,11 @@ export function shownError(error: unknown): IShownError {
         ? `Change the “${label}” field above, then try again.`
         : error.hint,
       field: error.field,
-      code: error.code
+      code: error.code,
+      fixPlan:
+        error.then?.method === 'POST' && error.then.path === 'fix/plan'
+          ? error.then.body
+          : null
     };
   }
   if (error instanceof Error) {
@@ -304,14 +310,16 @@ export function shownError(error: unknown): IShownError {
         ? 'Check that JupyterLab is still running, then try again.'
         : '',
       field: '',
-      code: ''
+      code: '',
+      fixPlan: null
     };
   }
   return {
     message: String(error ?? 'Unknown error'),
     hint: '',
     field: '',
-    code: ''
+    code: '',
+    fixPlan: null
   };
 }
 

@@ -4,13 +4,21 @@ import { ServerConnection } from '@jupyterlab/services';
 /**
  * An error the server extension reported: the same sentence and hint the CLI prints.
  */
+/** The follow-up an error names, as a request to make as it is (openapi.yaml: ErrorBody). */
+export interface IFollowUp {
+  method: string;
+  path: string;
+  body: Record<string, unknown>;
+}
+
 export class SetupApiError extends Error {
   constructor(
     message: string,
     readonly hint: string = '',
     readonly code: string = 'error',
     readonly status: number = 0,
-    readonly field: string = ''
+    readonly field: string = '',
+    readonly then: IFollowUp | null = null
   ) {
     super(message);
     this.name = 'SetupApiError';
@@ -52,7 +60,8 @@ export async function requestAPI<T>(
         error.hint ?? '',
         error.code ?? 'error',
         response.status,
-        typeof error.field === 'string' ? error.field : ''
+        typeof error.field === 'string' ? error.field : '',
+        error.then && typeof error.then.path === 'string' ? error.then : null
       );
     }
     throw new SetupApiError(

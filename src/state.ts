@@ -63,8 +63,6 @@ export interface IState {
   log: string[];
   logDropped: number;
   attach: Async<IAttachResult>;
-  /** What the last attach asked for, so its gaps can be fixed for exactly that. */
-  lastAttach: IAttachRequest | null;
 }
 
 // Enough lines to scroll back through a long build; older ones are dropped (and counted).
@@ -311,7 +309,7 @@ export class SetupModel {
           ? build.options.context
           : null
     };
-    this.update({ attach: BUSY, lastAttach: request });
+    this.update({ attach: BUSY });
     try {
       const result = await this.client.attach(request);
       this.update({ attach: { kind: 'done', value: result } });
@@ -321,21 +319,6 @@ export class SetupModel {
       this.update({ attach: { kind: 'error', error: shown } });
       this.emit('attach', false, shown.message);
     }
-  }
-
-  /** Plan what attaching lacked (the studio-kernel workflow for that image and scope). */
-  async planForAttach(): Promise<void> {
-    const last = this._state.lastAttach;
-    if (!last) {
-      return;
-    }
-    const repository = last.image_uri.split('/').slice(1).join('/');
-    await this.plan({
-      profile: 'studio-kernel',
-      repository: repository.split('@')[0],
-      image_name: last.image_name,
-      scope: last.scope
-    });
   }
 
   private follow(build: IBuild): void {
@@ -442,8 +425,7 @@ export class SetupModel {
     stopping: false,
     log: [],
     logDropped: 0,
-    attach: IDLE,
-    lastAttach: null
+    attach: IDLE
   };
   private _changed = new Signal<this, IState>(this);
   private _ended = new Signal<this, IEnded>(this);

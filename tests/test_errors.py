@@ -62,6 +62,14 @@ def test_a_follow_up_command_is_spelled_per_surface() -> None:
     assert error.hint_for("magic") == "Restore them with `%sm_setup fix --undo B1`."
     assert error.hint_for("rest") == 'Restore them with `POST fix/undo {"backup_id": "B1"}`.'
     assert Command("check").spell("cli") == "sm-studio-setup check"
+    # REST clients also get the follow-up as a request to make as it is; the CLI does not.
+    assert error.to_json("rest")["then"] == {
+        "method": "POST",
+        "path": "fix/undo",
+        "body": {"backup_id": "B1"},
+    }
+    assert "then" not in error.to_json("cli")
+    assert "then" not in SetupError("No route.", command=Command("check")).to_json("rest")
 
 
 def test_every_input_a_hint_can_name_is_spelled_for_every_surface() -> None:

@@ -177,7 +177,8 @@ describe('names and errors', () => {
       message: 'Refused.',
       hint: 'Change the “S3 bucket” field above, then try again.',
       field: 'bucket',
-      code: 'bad_input'
+      code: 'bad_input',
+      fixPlan: null
     });
     const other = shownError(
       new SetupApiError(

@@ -133,7 +133,7 @@ describe('SetupModel', () => {
     expect(client.named('stopBuild')).toEqual([[build().id]]);
   });
 
-  it('plans exactly what attaching lacked', async () => {
+  it('offers the fix the server names when attaching is refused', async () => {
     client.reads = [
       build({
         status: 'SUCCEEDED',
@@ -144,27 +144,32 @@ describe('SetupModel', () => {
     await model.startBuild();
     await settle();
     const { SetupApiError } = await import('../request');
+    const then = {
+      method: 'POST',
+      path: 'fix/plan',
+      body: {
+        profile: 'studio-kernel',
+        image_name: 'pandas',
+        scope: 'user-profile'
+      }
+    };
     client.attachAnswer = async () => {
       throw new SetupApiError(
         'The role may not attach.',
         'Fix it.',
         'attach_gaps',
-        409
+        409,
+        '',
+        then
       );
     };
     await model.attach('pandas', 'CodeEditor', 'user-profile');
-    expect(
-      model.state.attach.kind === 'error' && model.state.attach.error.code
-    ).toBe('attach_gaps');
-    await model.planForAttach();
-    expect(client.named('fixPlan').pop()).toEqual([
-      {
-        profile: 'studio-kernel',
-        repository: 'team/pandas:1',
-        image_name: 'pandas',
-        scope: 'user-profile'
-      }
-    ]);
+    const attach = model.state.attach;
+    expect(attach.kind === 'error' && attach.error.fixPlan).toEqual(then.body);
+    await model.plan(
+      attach.kind === 'error' ? (attach.error.fixPlan ?? undefined) : undefined
+    );
+    expect(client.named('fixPlan').pop()).toEqual([then.body]);
   });
 
   it('stops polling when disposed', async () => {

@@ -104,12 +104,12 @@ function AttachView(props: {
       {attach.kind === 'error' && (
         <ErrorView error={attach.error} testId="attach-error" />
       )}
-      {attach.kind === 'error' && attach.error.code === 'attach_gaps' && (
+      {attach.kind === 'error' && attach.error.fixPlan && (
         <button
           type="button"
           className="jp-mod-styled jp-SmSetup-run"
           data-testid="attach-fix"
-          onClick={() => void model.planForAttach()}
+          onClick={() => void model.plan(attach.error.fixPlan ?? undefined)}
         >
           Plan the fix for attaching
         </button>
@@ -176,7 +176,8 @@ function RunView(props: {
             message: build.error.message,
             hint: build.error.hint,
             field: build.error.field ?? '',
-            code: build.error.code
+            code: build.error.code,
+            fixPlan: null
           }}
         />
       )}
