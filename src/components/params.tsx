@@ -31,7 +31,8 @@ function TextField(props: {
   name: keyof IParams;
   label: string;
   placeholder: string;
-  invalid: boolean;
+  /** The field the server refused, if any. */
+  invalid: keyof IParams | null;
 }): JSX.Element {
   const id = `jp-SmSetup-field-${props.name}`;
   return (
@@ -46,7 +47,7 @@ function TextField(props: {
         data-testid={`param-${props.name}`}
         value={props.params[props.name]}
         placeholder={props.placeholder}
-        aria-invalid={props.invalid}
+        aria-invalid={props.invalid === props.name}
         onChange={event =>
           props.model.setParams({ [props.name]: event.target.value })
         }
@@ -61,7 +62,7 @@ function SelectField(props: {
   name: keyof IParams;
   label: string;
   choices: readonly string[];
-  invalid: boolean;
+  invalid: keyof IParams | null;
 }): JSX.Element {
   const id = `jp-SmSetup-field-${props.name}`;
   return (
@@ -72,7 +73,7 @@ function SelectField(props: {
         className="jp-mod-styled"
         data-testid={`param-${props.name}`}
         value={props.params[props.name]}
-        aria-invalid={props.invalid}
+        aria-invalid={props.invalid === props.name}
         onChange={event =>
           props.model.setParams({ [props.name]: event.target.value })
         }
@@ -95,7 +96,7 @@ export function ParamsForm(props: {
   const { model, state } = props;
   const params = state.params;
   const invalid = invalidField(state);
-  const common = { model, params };
+  const common = { model, params, invalid };
   const vpcOpen = params.vpcId !== '' || invalid === 'vpcId';
   return (
     <form
@@ -108,21 +109,18 @@ export function ParamsForm(props: {
         name="profile"
         label="Workflow"
         choices={PROFILES}
-        invalid={invalid === 'profile'}
       />
       <TextField
         {...common}
         name="repository"
         label="ECR repository"
         placeholder="sagemaker-studio-… (default)"
-        invalid={invalid === 'repository'}
       />
       <TextField
         {...common}
         name="bucket"
         label="S3 bucket"
         placeholder="sagemaker-REGION-ACCOUNT (default)"
-        invalid={invalid === 'bucket'}
       />
       <TextField
         {...common}
@@ -133,21 +131,18 @@ export function ParamsForm(props: {
             ? `${state.browserPath} (file browser)`
             : '/ (file browser)'
         }
-        invalid={invalid === 'context'}
       />
       <SelectField
         {...common}
         name="computeType"
         label="Compute type"
         choices={COMPUTE_TYPES}
-        invalid={invalid === 'computeType'}
       />
       <SelectField
         {...common}
         name="platform"
         label="Platform"
         choices={PLATFORMS}
-        invalid={invalid === 'platform'}
       />
       <details className="jp-SmSetup-vpc" open={vpcOpen}>
         <summary>VPC (optional)</summary>
@@ -156,21 +151,18 @@ export function ParamsForm(props: {
           name="vpcId"
           label="VPC id"
           placeholder="vpc-…"
-          invalid={invalid === 'vpcId'}
         />
         <TextField
           {...common}
           name="subnetIds"
           label="Subnet ids"
           placeholder="subnet-…, subnet-…"
-          invalid={invalid === 'subnetIds'}
         />
         <TextField
           {...common}
           name="securityGroupIds"
           label="Security group ids"
           placeholder="sg-…"
-          invalid={invalid === 'securityGroupIds'}
         />
       </details>
     </form>
