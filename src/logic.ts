@@ -287,17 +287,24 @@ export function shownError(error: unknown): IShownError {
   if (error instanceof SetupApiError) {
     // The REST hint names the request field; in the panel, the field has a label.
     const label = FIELD_LABELS[error.field];
+    const fixPlan =
+      error.then?.method === 'POST' && error.then.path === 'fix/plan'
+        ? error.then.body
+        : null;
+    let hint = error.hint;
+    if (label) {
+      hint = `Change the “${label}” field above, then try again.`;
+    } else if (fixPlan) {
+      // The hint spells the REST request; the panel has a button for it.
+      hint =
+        'The button below plans exactly that fix; nothing is written until you apply it (or hand it to an administrator).';
+    }
     return {
       message: error.message,
-      hint: label
-        ? `Change the “${label}” field above, then try again.`
-        : error.hint,
+      hint,
       field: error.field,
       code: error.code,
-      fixPlan:
-        error.then?.method === 'POST' && error.then.path === 'fix/plan'
-          ? error.then.body
-          : null
+      fixPlan
     };
   }
   if (error instanceof Error) {

@@ -166,6 +166,10 @@ describe('SetupModel', () => {
     await model.attach('pandas', 'CodeEditor', 'user-profile');
     const attach = model.state.attach;
     expect(attach.kind === 'error' && attach.error.fixPlan).toEqual(then.body);
+    // Not the REST request's spelling: the panel's own words for its button.
+    expect(attach.kind === 'error' && attach.error.hint).toContain(
+      'The button below plans exactly that fix'
+    );
     await model.plan(
       attach.kind === 'error' ? (attach.error.fixPlan ?? undefined) : undefined
     );
