@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -19,6 +18,7 @@ from ..errors import Command, SetupError
 from ..images.attach import AppType, app_image_config, with_custom_image
 from ..images.studio_spec import dockerfile_findings
 from ..requirements.studio_kernel import app_image_config_name
+from .build import folder
 from .check import assess, params_of
 from .options import AttachOptions, CheckOptions, parse_image_uri
 
@@ -51,8 +51,18 @@ class AttachResult:
         return asdict(self)
 
 
+def _dockerfile_text(options: AttachOptions) -> str:
+    """The Dockerfile to read against Studio's specifications: a regular file inside the
+    folder, read with a cap, or one sentence (checked before anything is made in AWS)."""
+    assert options.context is not None
+    root = folder.build_folder(options.context)
+    return folder.read_dockerfile(root, options.dockerfile, shown_folder=options.context)
+
+
 def attach(session: boto3.Session, options: AttachOptions) -> AttachResult:
     uri = parse_image_uri(options.image_uri)
+    if options.context is not None:
+        _dockerfile_text(options)  # a wrong path is refused before anything else is asked
     repository = uri["repository"] + (f":{uri['tag']}" if uri["tag"] else "")
     check = CheckOptions(
         profile="studio-kernel",
@@ -92,12 +102,7 @@ def attach(session: boto3.Session, options: AttachOptions) -> AttachResult:
     app_type: AppType = options.app_type  # type: ignore[assignment]
     findings: list[str] = []
     if options.context is not None:
-        dockerfile = Path(options.context) / options.dockerfile
-        try:
-            text = dockerfile.read_text(encoding="utf-8", errors="replace")
-            findings = dockerfile_findings(text, app_type)
-        except OSError as exc:
-            warnings.append(f"The Dockerfile {dockerfile} could not be read: {exc.strerror}.")
+        findings = dockerfile_findings(_dockerfile_text(options), app_type)
 
     image_arn, image_created = studio_images.ensure_image(
         session, options.image_name, found.role_arn, options.display_name

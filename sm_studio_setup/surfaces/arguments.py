@@ -10,6 +10,7 @@ from pathlib import Path
 from ..errors import BadInput
 from ..requirements.params import parse_dockerfile_from
 from ..requirements.profiles import PROFILES
+from ..service.build import folder
 from ..service.check import CheckOptions
 from ..service.options import TIMEOUT_RANGE, AttachOptions, BuildOptions
 
@@ -34,6 +35,15 @@ def add_naming_arguments(parser: argparse.ArgumentParser, *, studio: bool = True
     parser.add_argument("--security-group-ids", metavar="ID,ID")
     parser.add_argument("--kms-key", metavar="ARN")
     parser.add_argument("--no-logs", action="store_true", help="as sm-docker --no-logs")
+    parser.add_argument(
+        "--secret",
+        action="append",
+        default=[],
+        metavar="id=ID,env=VAR|src=ARN|src=NAME",
+        help="a secret for the Dockerfile's RUN --mount=type=secret,id=ID: from the environment "
+        "variable VAR (kept for the build only in a SecureString parameter), a Secrets Manager "
+        "ARN or a Parameter Store name; never plain text, never in the record or the log",
+    )
     if not studio:
         return
     parser.add_argument(
@@ -97,18 +107,24 @@ def check_options(args: argparse.Namespace) -> CheckOptions:
         refresh=getattr(args, "refresh", False),
         image_name=getattr(args, "image_name", None),
         scope=getattr(args, "scope", "domain"),
+        secrets=tuple(args.secret),
     )
 
 
 def _dockerfile_images(path: str) -> tuple[str, ...]:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        why = exc.strerror if isinstance(exc, OSError) else "it is not UTF-8 text"
+    where = Path(path).expanduser().resolve()
+    data = folder.read_regular(
+        where, folder.MAX_DOCKERFILE, shown=path, field="base_images", what="Dockerfile"
+    )
+    if data is None:
         raise BadInput(
-            f"Cannot read {path}: {why}.", "Give a Dockerfile that exists.", field="base_images"
-        ) from exc
-    return parse_dockerfile_from(text)
+            f"There is no Dockerfile {path}.", "Give a Dockerfile that exists.", field="base_images"
+        )
+    text = folder.read_text(data, shown=path, field="base_images", what="Dockerfile")
+    try:
+        return parse_dockerfile_from(text)
+    except ValueError as exc:
+        raise BadInput(f"The Dockerfile cannot be read: {exc}.", field="base_images") from exc
 
 
 # --- build and attach ------------------------------------------------------------------------
@@ -133,7 +149,9 @@ def add_build_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="K=V",
-        help="a build argument; K alone takes its value from the environment, as docker does",
+        help="a build argument; K alone takes its value from the environment, as docker does. "
+        "A build argument is plain text (in CodeBuild's project, the image's history): give "
+        "tokens and passwords with --secret",
     )
     parser.add_argument("--platform", choices=PLATFORMS, default="linux/amd64")
     parser.add_argument(
@@ -160,7 +178,15 @@ def add_build_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--skip-check", action="store_true", help="don't check the role first (not advised)"
     )
-    parser.add_argument("--engine", choices=("codebuild", "sm-docker"), default="codebuild")
+    parser.add_argument(
+        "--engine",
+        choices=("codebuild", "sm-docker"),
+        default="codebuild",
+        help="codebuild (default): this tool's own build. sm-docker: the original sm-docker "
+        "CLI, which pastes docker's arguments into a shell command, follows links and ignores "
+        ".dockerignore when it zips, and has no secrets, platforms, cache, KMS key, tags or "
+        "timeout; a build it cannot do safely is refused before anything is zipped",
+    )
     parser.add_argument(
         "--json", action="store_true", help="print one JSON object at the end (log to stderr)"
     )
@@ -212,6 +238,7 @@ def build_options(args: argparse.Namespace, docker_args: list[str]) -> BuildOpti
         context=args.path,
         dockerfile=dockerfile_in(args.path, args.file),
         build_args=_pairs(args.build_arg, "build_args", from_env=True),
+        secrets=tuple(args.secret),
         platform=args.platform,
         cache=args.cache,
         timeout_minutes=args.timeout,

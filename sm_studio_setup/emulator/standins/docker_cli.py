@@ -5,8 +5,9 @@ Then, with state kept in the build's stand-in folder (``state.py``):
 
 - ``login [-u USER] [-p PASS | --password-stdin] [REGISTRY]`` records the login (a password is
   required; stdin loses one trailing newline, as docker's does) and prints ``Login Succeeded``.
-- ``build`` / ``buildx build`` lists the context after ``.dockerignore`` with docker-py's
-  matcher (``[docker] context-file <JSON path>`` per regular file or symlink, sorted), prints
+- ``build`` / ``buildx build`` lists the context after ``.dockerignore`` with moby's matcher
+  (``[docker] context-file <JSON path>`` per regular file or symlink, sorted), says each
+  ``--secret id=ID,env=VAR`` by its length only (``[docker] secret <JSON id> (N bytes)``), prints
   ``[docker] pull <JSON image>`` per image the Dockerfile pulls (an ECR registry needs a prior
   login), ``[docker] cache-import <JSON ref> hit|miss`` and ``[docker] cache-export <JSON
   ref>`` for registry caches, and tags an image whose id is the SHA-256 of a canonical JSON of
@@ -329,33 +330,30 @@ def _cache_ref(spec: str) -> str | None:
     return fields.get("ref") or None
 
 
-def _dockerignore(context: Path) -> list[str]:
-    try:
-        text = (context / ".dockerignore").read_text(encoding="utf-8", errors="replace")
-    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-        return []
-    patterns = []
-    for line in text.removeprefix("\ufeff").splitlines():
-        pattern = line.strip()
-        if pattern and not pattern.startswith("#"):
-            patterns.append(pattern)
-    return patterns
-
-
 def context_files(context: Path, dockerfile: Path) -> list[str]:
-    """The files the build context holds after ``.dockerignore``, as docker-py decides."""
-    from docker.utils.build import exclude_paths
+    """The files the build context holds after ``.dockerignore``, as Docker decides (moby's
+    pattern matcher and walk, ``images/dockerignore.py``)."""
+    from sm_studio_setup.images.dockerignore import DockerignoreError, Matcher
+    from sm_studio_setup.service.build.context import walk
 
     relative = os.path.relpath(os.path.abspath(dockerfile), os.path.abspath(context))
     # A Dockerfile outside the context is not part of it; name something no file is called.
     keep = relative if not relative.startswith("..") else ".dockerfile.outside-context"
-    kept = exclude_paths(str(context), _dockerignore(context), dockerfile=keep)
-    files = []
-    for path in kept:
-        mode = os.lstat(context / path).st_mode
-        if stat.S_ISREG(mode) or stat.S_ISLNK(mode):
-            files.append(str(path))
-    return sorted(files)
+    try:
+        text = (context / ".dockerignore").read_text(encoding="utf-8", errors="replace")
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        text = ""
+    try:
+        matcher = Matcher.from_text(text, always_keep=(keep, ".dockerignore"))
+    except DockerignoreError as exc:
+        raise StandinError(f"ERROR: failed to solve: error from sender: {exc}", 1) from None
+    from sm_studio_setup.errors import SetupError
+
+    try:
+        entries = list(walk(context.resolve(), matcher))
+    except SetupError as exc:
+        raise StandinError(f"ERROR: failed to solve: error from sender: {exc.message}", 1) from None
+    return sorted(e.path for e in entries if not e.excluded and e.kind in ("file", "link"))
 
 
 def _digest_of(context: Path, path: str) -> str:
@@ -393,6 +391,29 @@ def _build_args(options: Options) -> dict[str, str]:
     return args
 
 
+def _secrets(options: Options, command: str) -> dict[str, int]:
+    """``--secret id=ID,env=VAR``: the secret's length by id (its value never leaves here: a
+    real build mounts it for a RUN only). The classic builder has no secrets."""
+    found: dict[str, int] = {}
+    specs = options.values.get("secret", [])
+    if specs and command == "build" and os.environ.get("DOCKER_BUILDKIT") == "0":
+        raise StandinError('ERROR: "--secret" requires BuildKit (DOCKER_BUILDKIT=0 is set)', 1)
+    for spec in specs:
+        fields = dict(part.partition("=")[::2] for part in spec.split(","))
+        ident = fields.get("id", "")
+        variable = fields.get("env") or (ident if "src" not in fields else "")
+        if not ident or not variable:
+            raise StandinError(
+                f"ERROR: the emulator's docker stand-in takes --secret id=ID,env=VAR, not {spec!r}",
+                1,
+            )
+        if variable not in os.environ:
+            raise StandinError(f"ERROR: secret {ident}: environment variable {variable} not set", 1)
+        found[ident] = len(os.environ[variable].encode())
+        say(f"[docker] secret {json.dumps(ident)} ({found[ident]} bytes)")
+    return found
+
+
 def build(args: list[str], command: str = "buildx build") -> int:
     options = parse_options(
         args, command, values=_BUILD_VALUES, flags=_BUILD_FLAGS, optional=_BUILD_OPTIONAL
@@ -427,6 +448,7 @@ def build(args: list[str], command: str = "buildx build") -> int:
             1,
         ) from None
     build_args = _build_args(options)
+    _secrets(options, command)
 
     files = context_files(context, dockerfile)
     for path in files:

@@ -2,12 +2,15 @@
 
 sm-docker zipped the current folder (not the one given), with its ``.git`` and virtualenvs,
 ignoring ``.dockerignore`` and storing every entry uncompressed. Here the folder given is read
-with Docker's own rules: ``.dockerignore`` lines are stripped, blank lines and ``#`` comments
-dropped, and the patterns matched by docker-py's port of moby's matcher
-(``docker.utils.build.exclude_paths``: ``**``, ``!`` exceptions, ``.``/``..`` cleaning), which
-also keeps the Dockerfile and ``.dockerignore`` themselves, as Docker sends them to the daemon
-whatever the patterns say. Symbolic links travel as links, never as what they point to (a link
-to ``~/.aws`` must not upload the credentials); sockets, pipes and devices are left out.
+with Docker's own rules (``images/dockerignore.py``, moby's pattern matcher in linear time): an
+excluded folder is not walked unless an exception pattern reaches into it, and the Dockerfile
+and ``.dockerignore`` are always sent, as Docker sends them to the daemon whatever the patterns
+say. Symbolic links travel as links, never as what they point to (a link to ``~/.aws`` must not
+upload the credentials); sockets, pipes and devices are left out and never opened.
+
+The folder is hostile input (it may be anyone's git repository): the walk is bounded in entries
+and time and can be stopped, a kept name that is not UTF-8 is refused with a sentence (a zip
+cannot carry it faithfully), and every file is opened as ``folder.py`` opens files.
 
 The zip is compressed and produced in pieces while it is uploaded, so memory holds a part or two
 whatever the size of the context.
@@ -17,16 +20,39 @@ from __future__ import annotations
 
 import os
 import stat
+import time
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from docker.utils.build import exclude_paths
+from typing import Literal, Protocol
 
 from ...errors import BadInput
+from ...images.dockerignore import DockerignoreError, Matcher, ParentState
+from .folder import (
+    MAX_DOCKERFILE,
+    build_folder,
+    dockerfile_path,
+    open_for_zip,
+    read_dockerignore,
+    read_regular,
+    read_text,
+)
 
 _CHUNK = 1 << 20
+# A build context of this many entries is a repository's history or a dataset, not an image's
+# sources: .dockerignore should leave it out. The time bound covers a slow or hostile file system.
+MAX_ENTRIES = 250_000
+MAX_SECONDS = 120.0
+_CHECK_EVERY = 256
+
+
+class Flag(Protocol):
+    def is_set(self) -> bool: ...
+
+
+class ContextStopped(Exception):
+    """The walk was asked to stop."""
 
 
 @dataclass(frozen=True)
@@ -41,7 +67,7 @@ class BuildContext:
     root: Path
     dockerfile: str  # relative to root
     files: tuple[ContextFile, ...]
-    ignored: int  # entries .dockerignore left out
+    ignored: int  # entries .dockerignore left out (a folder left out counts once)
     skipped: tuple[str, ...] = field(default_factory=tuple)  # sockets, pipes, devices
 
     @property
@@ -50,74 +76,168 @@ class BuildContext:
 
     @property
     def dockerfile_text(self) -> str:
-        return (self.root / self.dockerfile).read_text(encoding="utf-8", errors="replace")
-
-
-def dockerignore_patterns(root: Path) -> list[str]:
-    """The patterns of ``root/.dockerignore`` as Docker reads them."""
-    try:
-        text = (root / ".dockerignore").read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return []
-    except OSError as exc:
-        raise BadInput(
-            f"Cannot read {root / '.dockerignore'}: {exc.strerror}.", field="context"
-        ) from exc
-    lines = (line.strip() for line in text.splitlines())
-    return [line for line in lines if line and not line.startswith("#")]
-
-
-def _count(root: Path) -> int:
-    total = 0
-    for _, dirs, files in os.walk(root):
-        total += len(dirs) + len(files)
-    return total
-
-
-def read_context(path: str, dockerfile: str) -> BuildContext:
-    """The files a build of ``path`` sends; one sentence (BadInput) for a folder that is
-    missing, not a folder, empty, or without its Dockerfile."""
-    root = Path(path).expanduser()
-    if not root.exists():
-        raise BadInput(f"The build folder {path} does not exist.", field="context")
-    if not root.is_dir():
-        raise BadInput(
-            f"{path} is not a folder: a build takes the folder holding the Dockerfile.",
-            field="context",
-        )
-    root = root.resolve()
-    if not any(root.iterdir()):
-        raise BadInput(
-            f"The build folder {path} is empty: there is nothing to build.", field="context"
-        )
-    target = (root / dockerfile).resolve()
-    if root not in target.parents:
-        raise BadInput(
-            f"The Dockerfile {dockerfile} is outside the build folder {path}: docker sends only "
-            "the folder, so give a path within it.",
+        data = read_regular(
+            self.root / self.dockerfile,
+            MAX_DOCKERFILE,
+            shown=self.dockerfile,
             field="dockerfile",
+            what="Dockerfile",
         )
-    if not target.is_file():
+        return read_text(data or b"", shown=self.dockerfile, field="dockerfile", what="Dockerfile")
+
+
+@dataclass(frozen=True)
+class Entry:
+    path: str
+    kind: Literal["file", "link", "folder", "other"]
+    size: int
+    link: str | None
+    excluded: bool
+
+
+def matcher_for(root: Path, dockerfile: str) -> Matcher:
+    """``.dockerignore``'s patterns, with the Dockerfile and ``.dockerignore`` always kept."""
+    text = read_dockerignore(root)
+    try:
+        return Matcher.from_text(text, always_keep=(dockerfile, ".dockerignore"))
+    except DockerignoreError as exc:
+        raise BadInput(
+            f"{exc}",
+            "Correct that line of .dockerignore (docker build would refuse it too).",
+            field="context",
+        ) from exc
+
+
+def shown_name(path: str) -> str:
+    """A path for a sentence: bytes that are not UTF-8 are shown escaped, never raw."""
+    return repr(os.fsencode(path))[2:-1]
+
+
+def walk(
+    root: Path,
+    matcher: Matcher,
+    *,
+    everything: bool = False,
+    stop: Flag | None = None,
+    max_entries: int = MAX_ENTRIES,
+    max_seconds: float = MAX_SECONDS,
+) -> Iterator[Entry]:
+    """Every entry Docker would look at, in sorted order, marked excluded or not.
+
+    Docker skips an excluded folder unless an exception pattern reaches into it; with
+    ``everything`` every folder is walked (to see what a tool ignoring .dockerignore would
+    send). Links are never followed."""
+    deadline = time.monotonic() + max_seconds
+    seen = 0
+    pending: list[tuple[str, ParentState | None]] = [("", None)]
+    while pending:
+        folder, parent = pending.pop()
+        try:
+            with os.scandir(root / folder if folder else root) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError as exc:
+            raise BadInput(
+                f"Cannot read the folder {shown_name(folder) or '.'} of the build folder: "
+                f"{exc.strerror}.",
+                field="context",
+            ) from exc
+        below: list[tuple[str, ParentState | None]] = []
+        for entry in entries:
+            seen += 1
+            if seen > max_entries:
+                raise BadInput(
+                    f"The build folder holds more than {max_entries:,} entries: that is a "
+                    "repository's history or a data set, not what an image is built from.",
+                    "List what the image does not need (.git, virtualenvs, data) in .dockerignore.",
+                    field="context",
+                )
+            if seen % _CHECK_EVERY == 0:
+                if stop is not None and stop.is_set():
+                    raise ContextStopped()
+                if time.monotonic() > deadline:
+                    raise BadInput(
+                        f"Reading the build folder took over {max_seconds:.0f} s: it is too large "
+                        "or on a file system that does not answer.",
+                        "List what the image does not need in .dockerignore, or build a smaller "
+                        "folder.",
+                        field="context",
+                    )
+            path = f"{folder}/{entry.name}" if folder else entry.name
+            excluded, state = matcher.excluded(path, parent)
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue  # gone since it was listed
+            mode = info.st_mode
+            if stat.S_ISDIR(mode):
+                yield Entry(path, "folder", 0, None, excluded)
+                if not excluded or everything or matcher.may_hold_exceptions(path):
+                    below.append((path, state))
+            elif stat.S_ISLNK(mode):
+                yield Entry(path, "link", 0, os.readlink(root / path), excluded)
+            elif stat.S_ISREG(mode):
+                yield Entry(path, "file", info.st_size, None, excluded)
+            else:
+                yield Entry(path, "other", 0, None, excluded)
+        # Depth first, in name order: the files come out sorted as a listing would show them.
+        pending.extend(reversed(below))
+
+
+def read_context(path: str, dockerfile: str, *, stop: Flag | None = None) -> BuildContext:
+    """The files a build of ``path`` sends; one sentence (BadInput) for a folder that is
+    missing, not a folder, empty, or without its Dockerfile, for a .dockerignore Docker would
+    refuse, and for a kept name that is not UTF-8."""
+    root = build_folder(path)
+    target = dockerfile_path(root, dockerfile)
+    data = read_regular(
+        target, MAX_DOCKERFILE, shown=dockerfile, field="dockerfile", what="Dockerfile"
+    )
+    if data is None:
         raise BadInput(
             f"There is no Dockerfile {dockerfile} in {path}.",
             "Give the build folder that holds it, or name the Dockerfile within it.",
             field="dockerfile",
         )
     relative = target.relative_to(root).as_posix()
-    kept = exclude_paths(str(root), dockerignore_patterns(root), dockerfile=relative)
+    matcher = matcher_for(root, relative)
     files: list[ContextFile] = []
     skipped: list[str] = []
-    for name in sorted(kept):
-        full = root / name
-        info = os.lstat(full)
-        if stat.S_ISLNK(info.st_mode):
-            files.append(ContextFile(Path(name).as_posix(), 0, os.readlink(full)))
-        elif stat.S_ISREG(info.st_mode):
-            files.append(ContextFile(Path(name).as_posix(), info.st_size))
-        elif not stat.S_ISDIR(info.st_mode):
-            skipped.append(Path(name).as_posix())
-    ignored = _count(root) - len(kept)
-    return BuildContext(root, relative, tuple(files), max(0, ignored), tuple(skipped))
+    ignored = 0
+    for entry in walk(root, matcher, stop=stop):
+        if entry.excluded:
+            ignored += 1
+            continue
+        if entry.kind != "folder":
+            _utf8(entry.path)
+        if entry.kind == "file":
+            files.append(ContextFile(entry.path, entry.size))
+        elif entry.kind == "link":
+            assert entry.link is not None
+            _utf8(entry.link, f"The link {entry.path} points to a name that")
+            files.append(ContextFile(entry.path, 0, entry.link))
+        elif entry.kind == "other":
+            skipped.append(entry.path)
+    files.sort(key=lambda f: f.path)
+    return BuildContext(root, relative, tuple(files), ignored, tuple(skipped))
+
+
+def _utf8(name: str, what: str = "") -> None:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        subject = what or f"The name {shown_name(name)} in the build folder"
+        raise BadInput(
+            f"{subject} is not UTF-8 text, which the build's zip cannot carry as it is.",
+            "Rename it, or list it in .dockerignore.",
+            field="context",
+        ) from None
+
+
+def _zip_time(mtime: float) -> tuple[int, int, int, int, int, int]:
+    """A zip entry's time: zip counts from 1980 to 2107, so a file dated outside is clamped."""
+    moment = time.localtime(min(max(mtime, 315532800.0), 4354819199.0))
+    year, month, day, hour, minute, second = moment[:6]
+    return (max(year, 1980), month, day, hour, minute, second)
 
 
 class _Sink:
@@ -150,7 +270,8 @@ def zip_chunks(
     context: BuildContext, on_file: Callable[[ContextFile], None] | None = None
 ) -> Iterator[bytes]:
     """The context as a zip, in the order it is produced: each piece at most about a MB
-    beyond what zipfile buffers, so a GB of context never sits in memory."""
+    beyond what zipfile buffers, so a GB of context never sits in memory. Each file is read
+    up to the size it had when the folder was walked: a file that keeps growing ends there."""
     sink = _Sink()
     # Level 1: most of a large context is weights and archives deflate barely shrinks, at a
     # high CPU cost; source and text still shrink to a fraction.
@@ -158,20 +279,26 @@ def zip_chunks(
         sink, mode="w", compression=zipfile.ZIP_DEFLATED, compresslevel=1, allowZip64=True
     ) as archive:
         for item in context.files:
-            full = context.root / item.path
             if item.link is not None:
                 info = zipfile.ZipInfo(item.path)
                 info.create_system = 3  # Unix: the mode below is read as st_mode
                 info.external_attr = (stat.S_IFLNK | 0o777) << 16
                 archive.writestr(info, item.link)
             else:
-                info = zipfile.ZipInfo.from_file(full, item.path)
-                info.compress_type = zipfile.ZIP_DEFLATED
-                with open(full, "rb") as source, archive.open(info, "w", force_zip64=True) as out:
-                    while block := source.read(_CHUNK):
-                        out.write(block)
-                        if sink.pending:
-                            yield sink.take()
+                descriptor = open_for_zip(context.root / item.path, shown_name(item.path))
+                with os.fdopen(descriptor, "rb") as source:
+                    facts = os.fstat(source.fileno())
+                    info = zipfile.ZipInfo(item.path, _zip_time(facts.st_mtime))
+                    info.create_system = 3
+                    info.external_attr = (facts.st_mode & 0xFFFF) << 16
+                    info.compress_type = zipfile.ZIP_DEFLATED
+                    left = item.size
+                    with archive.open(info, "w", force_zip64=True) as out:
+                        while left > 0 and (block := source.read(min(_CHUNK, left))):
+                            left -= len(block)
+                            out.write(block)
+                            if sink.pending:
+                                yield sink.take()
             if on_file is not None:
                 on_file(item)
             if sink.pending:
