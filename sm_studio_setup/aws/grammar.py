@@ -222,3 +222,41 @@ def check_sagemaker_name(field: str, value: str, shape: str, what: str) -> str:
     if not _fits(value, "sagemaker", shape):
         raise _refuse(field, value, what)
     return value
+
+
+# AWS Secrets Manager: "arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 random>",
+# a name of ASCII letters, digits and / _ + = . @ - (Secrets Manager User Guide, "Create a
+# secret"; CreateSecret's Name). The ARN must be whole: a partial one would, in a policy, need
+# a wildcard for the suffix.
+_SECRET_ARN = re.compile(
+    rf"arn:(?P<partition>{_PARTITION}):secretsmanager:(?P<region>[a-z]{{2}}(?:-[a-z]+)+-\d{{1,2}}):"
+    r"(?P<account>\d{12}):secret:(?P<name>[A-Za-z0-9/_+=.@-]{1,512})-[A-Za-z0-9]{6}",
+    re.ASCII,
+)
+# Parameter Store: letters, digits and _ . - with / between levels, at most 15 levels; a name
+# with a / begins with one; "aws" and "ssm" (any case) are AWS's own prefixes (Systems Manager
+# User Guide, "Requirements and constraints for parameter names"); PutParameter allows 2,048.
+_PARAMETER_NAME = re.compile(r"(?:/[A-Za-z0-9_.-]+){1,15}|[A-Za-z0-9_.-]+", re.ASCII)
+
+
+def check_secret_arn(value: str, field: str = "secrets") -> str:
+    if not _SECRET_ARN.fullmatch(value):
+        raise _refuse(
+            field,
+            value,
+            "a whole Secrets Manager secret ARN such as arn:aws:secretsmanager:us-east-1:"
+            "123456789012:secret:my-token-AbCdEf (with the six characters after its name)",
+        )
+    return value
+
+
+def check_parameter_name(value: str, field: str = "secrets") -> str:
+    bare = value.lstrip("/").lower()
+    if len(value) > 2048 or not _PARAMETER_NAME.fullmatch(value) or bare.startswith(("aws", "ssm")):
+        raise _refuse(
+            field,
+            value,
+            "a Parameter Store name such as /team/build/npm-token (letters, digits, _ . - and "
+            "/ between levels, not starting with aws or ssm)",
+        )
+    return value

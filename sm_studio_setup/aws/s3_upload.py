@@ -8,11 +8,10 @@ a handful of parts whatever the size of the context, and a failed or stopped upl
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import botocore.exceptions
 
@@ -21,6 +20,10 @@ from .session import client, error_code, translate
 
 PART_SIZE = 8 * 1024 * 1024  # S3's minimum is 5 MiB for every part but the last
 IN_FLIGHT = 3
+
+
+class Flag(Protocol):
+    def is_set(self) -> bool: ...
 
 
 class UploadStopped(Exception):
@@ -95,7 +98,7 @@ def upload(
     *,
     on_progress: Callable[[int], None] | None = None,
     on_started: Callable[[str], None] | None = None,
-    stop: threading.Event | None = None,
+    stop: Flag | None = None,
 ) -> Uploaded:
     """Upload the concatenation of ``chunks`` to ``bucket/key``, in parts as they fill.
 
@@ -173,3 +176,17 @@ def delete(session: Any, bucket: str, key: str) -> str | None:
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
         return str(translate(exc, f"deleting s3://{bucket}/{key}"))
     return None
+
+
+def abort_all(session: Any, bucket: str, key: str) -> None:
+    """Abort every unfinished multipart upload of exactly ``key`` (a build's key is its own):
+    one begun just before a stop or a crash, whose id was never recorded. Listing needs
+    s3:ListBucketMultipartUploads, an optional requirement: without it this is skipped."""
+    s3 = client(session, "s3")
+    try:
+        answer = s3.list_multipart_uploads(Bucket=bucket, Prefix=key)
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError):
+        return
+    for upload in answer.get("Uploads") or []:
+        if upload.get("Key") == key and upload.get("UploadId"):
+            abort(session, bucket, key, str(upload["UploadId"]))

@@ -204,7 +204,33 @@ def _s3(operation: str, p: Params, scope: Scope) -> str:
     return f"arn:{scope.partition}:s3:::{bucket}"
 
 
+# --- Systems Manager Parameter Store and Secrets Manager --------------------------------------
+
+
+def _ssm(operation: str, p: Params, scope: Scope) -> str:
+    # A parameter's ARN is "parameter/" and its name without the leading "/" (Systems Manager
+    # User Guide, "Working with parameter hierarchies"; CodeBuild's denials quote it so).
+    name = p.get("Name")
+    names = p.get("Names")
+    if name is None and isinstance(names, list) and len(names) == 1:
+        name = names[0]
+    if not isinstance(name, str) or not name:
+        return "*"
+    if name.startswith("arn:"):
+        return name
+    return f"arn:{scope.partition}:ssm:{scope.region}:{scope.account}:parameter/{name.lstrip('/')}"
+
+
+def _secretsmanager(operation: str, p: Params, scope: Scope) -> str:
+    # By ARN only: a secret named without its ARN is judged as "*" (the emulator does not look
+    # up the random suffix a name's ARN carries).
+    secret = p.get("SecretId")
+    return secret if isinstance(secret, str) and secret.startswith("arn:") else "*"
+
+
 _RESOLVERS: dict[str, Callable[[str, Params, Scope], str]] = {
+    "ssm": _ssm,
+    "secretsmanager": _secretsmanager,
     "sts": _sts,
     "ecr": _ecr,
     "codebuild": _codebuild,

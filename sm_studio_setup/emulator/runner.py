@@ -7,11 +7,13 @@ begins and ends, and does in each what CodeBuild does:
 - PROVISIONING: the build runs as the project's service role, whose session StartBuild took
   with moto's STS AssumeRole (session ``AWSCodeBuild-<build uuid>``). With enforcement on and
   CloudWatch Logs enabled, the session must be allowed ``logs:CreateLogStream`` on the build's
-  stream, else the phase fails ``ACCESS_DENIED`` with AWS's message and nothing runs. Project
-  variables other than PLAINTEXT fail it too: the emulator cannot resolve them.
+  stream, else the phase fails ``ACCESS_DENIED`` with AWS's message and nothing runs.
 - DOWNLOAD_SOURCE: an S3 zip (``s3:GetObject`` judged for the session) unpacked safely
   (``sources.py``) into a fresh folder, or an empty one for NO_SOURCE; then the buildspec
-  (``buildspec.py``). Errors carry CodeBuild's ``CLIENT_ERROR`` / ``YAML_FILE_ERROR``.
+  (``buildspec.py``). Errors carry CodeBuild's ``CLIENT_ERROR`` / ``YAML_FILE_ERROR``. Then
+  PARAMETER_STORE and SECRETS_MANAGER variables are resolved from the emulator's SSM and
+  Secrets Manager as the session (``ssm:GetParameters`` / ``secretsmanager:GetSecretValue``
+  judged), failing the phase with ``Decrypted Variables Error`` as CodeBuild does.
 - INSTALL, PRE_BUILD, BUILD, POST_BUILD: each command is logged ``Running command ...`` and run
   with ``bash -c`` in its own process group, stdout and stderr merged and streamed into the log
   one event per line as it is produced. A non-zero exit fails the phase with
@@ -59,7 +61,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
-from . import access, buildspec, codebuild, sources
+from . import access, buildspec, codebuild, secret_values, sources
 from .standins.state import STATE_ENV, read_state, write_known_cache_refs
 
 # Tests shrink a minute so that timeoutInMinutes (at least 5 on AWS) can be tested quickly.
@@ -421,23 +423,37 @@ class BuildRunner:
                 )
             self.record.start_logs()
         self.record.say("Waiting for agent ping")
-        for variable in plan.variables:
-            kind_of = str(variable.get("type") or "PLAINTEXT")
-            if kind_of != "PLAINTEXT":
-                return _Ending(
-                    "FAILED",
-                    {
-                        "statusCode": "CLIENT_ERROR",
-                        "message": f"Environment variable {variable.get('name')} is of type "
-                        f"{kind_of}: the emulator's CodeBuild resolves PLAINTEXT variables only",
-                    },
-                )
         self.env = self._base_environment()
         for variable in plan.variables:
-            if "name" in variable:
+            # PARAMETER_STORE and SECRETS_MANAGER variables are resolved in DOWNLOAD_SOURCE.
+            if "name" in variable and str(variable.get("type") or "PLAINTEXT") == "PLAINTEXT":
                 self.env[str(variable["name"])] = str(variable.get("value", ""))
         self._write_standins()
         return _Ending("SUCCEEDED")
+
+    def _decrypted_variables(self) -> _Ending | None:
+        """CodeBuild resolves PARAMETER_STORE and SECRETS_MANAGER variables as the service role
+        after "Processing environment variables"; a denial or a missing one fails
+        DOWNLOAD_SOURCE with "Decrypted Variables Error" (docs/aws-behaviours.md)."""
+        typed = [
+            v
+            for v in self.plan.variables
+            if str(v.get("type") or "PLAINTEXT") in ("PARAMETER_STORE", "SECRETS_MANAGER")
+        ]
+        if not typed:
+            return None
+        self.record.say("Decrypting parameter store environment variables")
+        for variable in typed:
+            try:
+                value = secret_values.resolve(
+                    self.plan, str(variable.get("type")), str(variable.get("value", "")), self
+                )
+            except secret_values.Unresolved as exc:
+                return _Ending(
+                    "FAILED", {"statusCode": "Decrypted Variables Error", "message": str(exc)}
+                )
+            self.env[str(variable["name"])] = value
+        return None
 
     def _base_environment(self) -> dict[str, str]:
         plan = self.plan
@@ -514,6 +530,9 @@ class BuildRunner:
         except buildspec.BuildspecError as exc:
             return _Ending("FAILED", {"statusCode": exc.status_code, "message": str(exc)})
         record.say("Processing environment variables")
+        failed = self._decrypted_variables()
+        if failed is not None:
+            return failed
         self.env.update(self.buildspec.variables)
         record.say("No runtime version selected in buildspec.")
         record.say(f"Moving to directory {self.src_dir}")

@@ -4,7 +4,10 @@ No value a user gives ever appears in the buildspec's text. sm-docker pasted ext
 arguments into the commands unquoted, so an argument could break the build or run a command of
 its own; here every value (the image URI, the Dockerfile path, build arguments, extra docker
 arguments, the registries to log in to) travels as a PLAINTEXT environment variable of the
-project, and the commands only ever read them quoted. The docker argument list is one variable
+project, and the commands only ever read them quoted. Secrets never do: each is a variable of
+type PARAMETER_STORE or SECRETS_MANAGER (the project holds only its name or ARN; CodeBuild
+resolves it with the build's role) that ``docker build --secret id=ID,env=VARIABLE`` hands to
+the Dockerfile's ``RUN --mount=type=secret``. The docker argument list is one variable
 holding its arguments NUL-separated and base64-encoded, which bash turns back into exactly those
 words (``mapfile -d ''``), whatever they hold: spaces, quotes, ``$()``, backticks, line breaks.
 
@@ -49,6 +52,9 @@ class BuildSpecInput:
     docker_args: tuple[str, ...] = ()  # further arguments to `docker build`, as given
     registries: tuple[tuple[str, str], ...] = ()  # (region, registry host) to log in to
     cache_ref: str | None = None  # with --cache: BuildKit's registry cache
+    # (id, CodeBuild variable type, parameter name or secret ARN): CodeBuild resolves each into
+    # a variable that BuildKit's --secret reads; only the name or ARN is in the project.
+    secrets: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -57,12 +63,22 @@ class BuildSpec:
     variables: dict[str, str] = field(default_factory=dict)
     image: str = ""
     environment_type: str = ""
+    # name -> (PARAMETER_STORE | SECRETS_MANAGER, where CodeBuild reads the value)
+    secret_variables: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def environment_variables(self) -> list[dict[str, str]]:
-        return [
+        plain = [
             {"name": name, "value": value, "type": "PLAINTEXT"}
             for name, value in sorted(self.variables.items())
         ]
+        return plain + [
+            {"name": name, "value": where, "type": kind}
+            for name, (kind, where) in sorted(self.secret_variables.items())
+        ]
+
+
+def secret_variable(index: int) -> str:
+    return f"SM_SECRET_{index}"
 
 
 def docker_argv(spec: BuildSpecInput) -> list[str]:
@@ -71,6 +87,9 @@ def docker_argv(spec: BuildSpecInput) -> list[str]:
     argv += ["--tag", spec.image_uri, "--file", spec.dockerfile, "--platform", spec.platform]
     for key, value in spec.build_args:
         argv += ["--build-arg", f"{key}={value}"]
+    for index, (ident, _, _) in enumerate(spec.secrets, start=1):
+        # The variable's name, never its value: BuildKit reads the value from the environment.
+        argv += ["--secret", f"id={ident},env={secret_variable(index)}"]
     if spec.cache_ref:
         argv += [
             "--cache-from",
@@ -132,6 +151,12 @@ def buildspec(spec: BuildSpecInput) -> BuildSpec:
     for index, (region, host) in enumerate(spec.registries, start=1):
         variables[f"SM_REGION_{index}"] = region
         variables[f"SM_REGISTRY_{index}"] = host
+    secret_variables = {
+        secret_variable(index): (kind, where)
+        for index, (_, kind, where) in enumerate(spec.secrets, start=1)
+    }
+    if secret_variables:
+        variables["DOCKER_BUILDKIT"] = "1"  # RUN --mount=type=secret needs BuildKit
     document: dict[str, Any] = {
         "version": 0.2,
         "env": {"shell": "bash"},
@@ -145,4 +170,4 @@ def buildspec(spec: BuildSpecInput) -> BuildSpec:
     }
     image, environment_type = IMAGES[spec.platform]
     text: str = yaml.safe_dump(document, sort_keys=False, width=1000)
-    return BuildSpec(text, variables, image, environment_type)
+    return BuildSpec(text, variables, image, environment_type, secret_variables)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from ..requirements.params import Params
 
 ZIP_PREFIX = "codebuild-sagemaker-container-"
+SECRET_PARAMETER_ROOT = "sm-studio-setup"
 _LETTERS = string.ascii_letters
 
 Random = Callable[[int], str]
@@ -45,3 +46,9 @@ def image_uri(params: Params) -> str:
 def cache_ref(params: Params) -> str:
     """Where ``--cache`` keeps BuildKit's layer cache: a tag of the same repository."""
     return f"{registry(params.account, params.region)}/{params.repository_name}:buildcache"
+
+
+def secret_parameter(project: str, secret_id: str) -> str:
+    """The SecureString parameter an ``env=`` secret is kept in for one build (deleted with
+    its project); the requirements scope ``parameter/{Params.secret_parameter_prefix}*``."""
+    return f"/{SECRET_PARAMETER_ROOT}/{project}/{secret_id}"

@@ -102,6 +102,8 @@ def caller_requirements(p: Params, role_arn: str) -> list[Requirement]:
             optional=optional,
         )
 
+    from_env = any(kind == "env" for kind, _ in p.secrets)
+    parameters = p.arn("ssm", f"parameter/{p.secret_parameter_prefix}*")
     reqs = [
         c(
             "s3:ListAllMyBuckets",
@@ -131,6 +133,20 @@ def caller_requirements(p: Params, role_arn: str) -> list[Requirement]:
             "upload the build context",
             "The zipped Docker context is uploaded as the CodeBuild source.",
             "step 3",
+        ),
+        *(
+            [
+                c(
+                    "ssm:PutParameter",
+                    parameters,
+                    "keep the build's secrets",
+                    "A secret taken from the environment is kept, for the build only, in a "
+                    "SecureString parameter that CodeBuild resolves: never as plain text.",
+                    "--secret env=",
+                )
+            ]
+            if from_env
+            else []
         ),
         c(
             "codebuild:CreateProject",
@@ -225,7 +241,25 @@ def caller_requirements(p: Params, role_arn: str) -> list[Requirement]:
             "step 10",
             optional=True,
         ),
+        c(
+            "s3:ListBucketMultipartUploads",
+            bucket,
+            "clean up",
+            "An upload a stopped server had begun but not yet recorded is found and aborted.",
+            "step 10",
+            optional=True,
+        ),
     ]
+    if from_env:
+        reqs.append(
+            c(
+                "ssm:DeleteParameter",
+                parameters,
+                "clean up",
+                "The build's secret parameters are deleted with its project.",
+                "--secret env=",
+            )
+        )
     return reqs
 
 
@@ -380,6 +414,28 @@ def build_requirements(p: Params) -> list[Requirement]:
                 context={"ec2:AuthorizedService": "codebuild.amazonaws.com"},
             )
         )
+    for kind, where in p.secrets:
+        if kind == "secretsmanager":
+            reqs.append(
+                b(
+                    "secretsmanager:GetSecretValue",
+                    where,
+                    "read the build's secrets",
+                    "CodeBuild resolves the SECRETS_MANAGER variable with the build's role "
+                    "(and kms:Decrypt on the secret's key when it is a customer managed one).",
+                )
+            )
+        else:
+            name = where.lstrip("/") if kind == "ssm" else f"{p.secret_parameter_prefix}*"
+            reqs.append(
+                b(
+                    "ssm:GetParameters",
+                    p.arn("ssm", f"parameter/{name}"),
+                    "read the build's secrets",
+                    "CodeBuild resolves the PARAMETER_STORE variable with the build's role "
+                    "before the first command; denied, the build fails in DOWNLOAD_SOURCE.",
+                )
+            )
     if p.kms_key_arn:
         reqs += [
             b(

@@ -102,6 +102,10 @@ class Params:
     # whether the domain's default user settings or one user profile get it.
     studio_image_name: str | None = None
     studio_scope: str = "domain"
+    # Secrets the build mounts: (kind, source) with kind "env" (the value is put in a
+    # SecureString parameter for the build), "ssm" (a parameter name) or "secretsmanager" (an
+    # ARN). CodeBuild resolves them with the build's role.
+    secrets: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         # Fail at construction, not halfway through deriving requirements.
@@ -159,6 +163,12 @@ class Params:
         if self.in_studio:
             return f"sagemaker-studio-{self.domain_id}-{self.user_profile}-"[:_PROJECT_PREFIX_LIMIT]
         return "sagemaker-studio-image-build-"
+
+    @property
+    def secret_parameter_prefix(self) -> str:
+        """Where the parameters of this user's ``env=`` secrets live (no leading slash, as in
+        a parameter ARN): ``sm-studio-setup/{project_prefix}``."""
+        return f"sm-studio-setup/{self.project_prefix}"
 
     @property
     def role_name(self) -> str | None:

@@ -17,7 +17,7 @@ from ..aws.session import demo_mode, new_session
 from ..repair.plan import Plan
 from . import backups, fix
 from .attach import AttachResult, attach
-from .build.engine import Build, EventSink, base_images_of
+from .build.engine import Build, EventSink, local_preflight
 from .build.records import BuildRecord, Records
 from .check import CheckOptions, Report, check
 from .options import AttachOptions, BuildOptions
@@ -74,7 +74,7 @@ class Service:
         line, ``stop`` (set from another thread) stops it. Returns the build's record.
 
         What is wrong with the folder or the Dockerfile raises before a record exists."""
-        base_images_of(options)
+        local_preflight(options)
         build = Build(
             self.session,
             options,

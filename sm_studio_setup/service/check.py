@@ -28,6 +28,7 @@ from ..requirements.params import Params, partition_of
 from ..requirements.policy import judge
 from ..requirements.profiles import requirements_for
 from .options import CheckOptions
+from .secrets import parse_secrets
 
 Status = Literal["allowed", "missing", "denied", "unknown"]
 Source = Literal["local", "simulator", "probe", "none"]
@@ -130,6 +131,7 @@ def build_params(
             studio_app_arn=studio_app_arn,
             studio_image_name=options.image_name,
             studio_scope=options.scope,
+            secrets=tuple((s.kind, s.source) for s in parse_secrets(options.secrets)),
         )
     except ValueError as exc:
         raise refused(exc, "Invalid parameters") from exc

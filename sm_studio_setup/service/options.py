@@ -15,6 +15,7 @@ from ..errors import BadInput
 from ..requirements.model import ParamError
 from ..requirements.profiles import PROFILES
 from ..requirements.studio_kernel import sagemaker_name
+from .secrets import parse_secrets
 
 # A Dockerfile names a handful of base images; this many is already a mistake.
 _MAX_BASE_IMAGES = 64
@@ -45,6 +46,9 @@ class CheckOptions:
     # whether the domain or the user's own profile gets it.
     image_name: str | None = None
     scope: str = "domain"
+    # Secrets the build mounts, in Docker's --secret form (service/secrets.py): their
+    # parameters or ARNs decide what the build's role must read.
+    secrets: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.profile not in PROFILES:
@@ -92,6 +96,7 @@ class CheckOptions:
                 f"{grammar.shown(self.scope)} is not a scope; expected domain or user-profile.",
                 field="scope",
             )
+        parse_secrets(self.secrets)
         if len(self.base_images) > _MAX_BASE_IMAGES:
             raise BadInput(
                 f"The Dockerfile names {len(self.base_images)} base images; at most "
@@ -100,23 +105,6 @@ class CheckOptions:
             )
 
 
-# Arguments the build sets itself: given again they would contradict it (where the image goes,
-# which Dockerfile, which platform, the cache).
-_OWN_DOCKER_ARGS = (
-    "-t",
-    "--tag",
-    "-f",
-    "--file",
-    "--platform",
-    "--push",
-    "--load",
-    "-o",
-    "--output",
-    "--cache-to",
-    "--cache-from",
-    "--iidfile",
-    "--metadata-file",
-)
 _BUILD_ARG = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _MAX_VALUE = 4096
 # CodeBuild's project timeout, in minutes ("TimeoutInMinutes": 5 to 2160).
@@ -219,13 +207,27 @@ class BuildOptions(CheckOptions):
         for arg in self.docker_args:
             if "\0" in arg or len(arg) > _MAX_VALUE:
                 raise BadInput("A docker argument holds a NUL or is too long.", field="docker_args")
-            flag = arg.split("=", 1)[0]
-            if flag in _OWN_DOCKER_ARGS:
-                raise BadInput(
-                    f"The build sets {flag} itself (the image, the Dockerfile, the platform and "
-                    "the cache come from its own options).",
-                    field="docker_args",
-                )
+        _check_docker_args(self.docker_args)
+
+
+def _check_docker_args(words: tuple[str, ...]) -> None:
+    """Docker's own reading of the extra words (pflag's rules, ``images/docker_options.py``):
+    what the build sets itself or that widens what it reaches is refused, and so is a second
+    build context (the build names its folder itself)."""
+    from ..images.docker_options import DockerArgsError, explain, parse_build_args, refused
+
+    try:
+        parsed, positionals = parse_build_args(words)
+    except DockerArgsError as exc:
+        raise BadInput(f"{exc}", field="docker_args") from exc
+    for option in refused(parsed):
+        raise BadInput(explain(option), field="docker_args")
+    if positionals:
+        raise BadInput(
+            f"{grammar.shown(positionals[0])} would be a second build folder for docker build: "
+            "the build sends its own folder, given as PATH.",
+            field="docker_args",
+        )
 
 
 _ECR_IMAGE = re.compile(

@@ -270,3 +270,48 @@ def test_a_record_is_final_only_once_everything_is_known(
         assert first["image_uri"] is None and first["digest"] is None
     else:
         assert first["image_uri"] and first["digest"]
+
+
+def test_a_server_going_away_mid_upload_aborts_it_at_once(
+    service: Service, emulator: EmulatorProcess, tmp_path: Path
+) -> None:
+    """The uploader watched ``stop`` but not the server's detach: a server shut down mid-upload
+    left the multipart upload until the next start."""
+    import os
+
+    folder = build_folder(tmp_path / "p")
+    (folder / "weights.bin").write_bytes(os.urandom(40 * 1024 * 1024))
+    manager = BuildManager(lambda: service, Records(tmp_path / "r"), poll_seconds=0.2)
+    uploading = threading.Event()
+    manager._on_event = lambda e: uploading.set() if e.kind == "progress" else None
+    started = manager.start(BuildOptions(context=str(folder)))
+    assert uploading.wait(60)
+    manager.shutdown(timeout=30)
+    record = manager.get(started.id)
+    assert record.status == "STOPPED", record.message
+    assert record.codebuild_id is None
+    assert leftovers(emulator) == NOTHING_LEFT
+
+
+def test_an_upload_begun_but_never_recorded_is_aborted_by_the_cleanup(
+    service: Service, emulator: EmulatorProcess, tmp_path: Path
+) -> None:
+    """A server that died between CreateMultipartUpload and saving its id left an upload no
+    record named; the cleanup lists the build's own key and aborts what it finds."""
+    s3 = admin(emulator, "s3")
+    key = "codebuild-sagemaker-container-unrecordedAAAAAA.zip"
+    if BUCKET not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
+        s3.create_bucket(Bucket=BUCKET)
+    orphan = s3.create_multipart_upload(Bucket=BUCKET, Key=key)["UploadId"]
+    other = s3.create_multipart_upload(Bucket=BUCKET, Key=key + ".not-ours")["UploadId"]
+    records = Records(tmp_path / "r")
+    record = BuildRecord(id=new_id(), created=now(), status="FAILED")
+    record.bucket, record.key, record.uploaded = BUCKET, key, True
+    records.save(record)
+    manager = BuildManager(lambda: service, records, poll_seconds=0.2)
+    assert manager.recover() == [record.id]
+    manager.wait(record.id, 60)
+    left = {u["UploadId"] for u in s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads", [])}
+    assert orphan not in left
+    assert other in left  # only the build's own key is touched
+    s3.abort_multipart_upload(Bucket=BUCKET, Key=key + ".not-ours", UploadId=other)

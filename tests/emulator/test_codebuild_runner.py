@@ -261,7 +261,8 @@ def test_commands_really_run_inside_the_build_folder_and_stream_their_output(
     assert made == src / "made-by-build.txt"
     assert home.parent.parent == src.parent  # HOME is the build's own folder
     assert not (tmp_path / "made-by-build.txt").exists()
-    assert not made.exists() and not src.parent.exists()  # the build's folder is gone
+    # The build's folder is gone: removed by its thread just after the record says it ended.
+    _wait(lambda: not made.exists() and not src.parent.exists(), timeout=10)
 
 
 def test_environment_is_built_from_scratch_with_the_role_session(
@@ -611,17 +612,46 @@ def test_buildspec_missing_from_the_zip_and_other_variable_types(admin: boto3.Se
     (context,) = _phases(build)["DOWNLOAD_SOURCE"]["contexts"]
     assert context == {"statusCode": "YAML_FILE_ERROR", "message": "YAML file does not exist"}
 
-    build, _ = _run(
-        admin,
-        "no-spec",
-        environmentVariablesOverride=[
-            {"name": "TOKEN", "value": "/my/param", "type": "PARAMETER_STORE"}
-        ],
-    )
+
+def test_parameter_store_variables_are_resolved_as_the_service_role(
+    admin: boto3.Session,
+) -> None:
+    """As CodeBuild does (aws/aws-cdk #9980, #11032; docs/aws-behaviours.md): after
+    "Processing environment variables" it reads each PARAMETER_STORE variable with the
+    service role; denied or missing, DOWNLOAD_SOURCE fails with "Decrypted Variables Error"."""
+    value = "s3cr3t value with spaces"
+    reads = {
+        "Effect": "Allow",
+        "Action": "ssm:GetParameters",
+        "Resource": f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/my/param",
+    }
+    variable = [{"name": "TOKEN", "value": "/my/param", "type": "PARAMETER_STORE"}]
+    spec = _spec(build=['printf "%s" "$TOKEN" | wc -c'])
+
+    denied = _role(admin, "NoParamRole", LOGS)
+    _project(admin, "param-denied", denied, buildspec=spec)
+    build, messages = _run(admin, "param-denied", environmentVariablesOverride=variable)
     assert build["buildStatus"] == "FAILED"
-    (context,) = _phases(build)["PROVISIONING"]["contexts"]
-    assert context["statusCode"] == "CLIENT_ERROR"
-    assert "TOKEN" in context["message"] and "PARAMETER_STORE" in context["message"]
+    (context,) = _phases(build)["DOWNLOAD_SOURCE"]["contexts"]
+    assert context["statusCode"] == "Decrypted Variables Error"
+    assert context["message"].startswith("AccessDeniedException: User: arn:aws:sts::")
+    assert f"ssm:GetParameters on resource: {reads['Resource']}" in context["message"]
+    assert any("Decrypting parameter store environment variables" in m for m in messages)
+
+    allowed = _role(admin, "ParamRole", LOGS, reads)
+    _project(admin, "param-read", allowed, buildspec=spec)
+    build, _ = _run(admin, "param-read", environmentVariablesOverride=variable)
+    (context,) = _phases(build)["DOWNLOAD_SOURCE"]["contexts"]
+    assert context == {
+        "statusCode": "Decrypted Variables Error",
+        "message": "parameter does not exist: /my/param",
+    }
+
+    admin.client("ssm").put_parameter(Name="/my/param", Value=value, Type="SecureString")
+    build, messages = _run(admin, "param-read", environmentVariablesOverride=variable)
+    assert build["buildStatus"] == "SUCCEEDED"
+    assert str(len(value)) in _output(messages)
+    assert not any(value in m for m in messages)
 
 
 # --- the stand-ins -----------------------------------------------------------------------

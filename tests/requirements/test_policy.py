@@ -242,7 +242,9 @@ def check_shape(policy: dict[str, Any]) -> None:
     if not statements:
         # Nothing to grant; IAM would reject an empty Statement list, so it is never attached.
         return
-    sids = [s["Sid"] for s in statements]
+    sids = [s["Sid"] for s in statements if "Sid" in s]
+    # Every statement named, or (a policy near IAM's quota) none.
+    assert len(sids) in (0, len(statements))
     assert len(sids) == len(set(sids))
     assert all(sid.isalnum() and sid.isascii() for sid in sids)
     for s in statements:

@@ -253,3 +253,33 @@ def test_attach_prints_what_it_did(
     assert "custom image of domain" in capsys.readouterr().out
     body = shell.run_line_magic("sm_setup", f"attach {IMAGE_URI} --image-name nb-kernel --json")
     assert body["version"] == 2 and body["settings_changed"] is False
+
+
+def test_the_html_report_escapes_every_value() -> None:
+    """Constants today (who, source, status), but an HTML report must not trust any value."""
+    from sm_studio_setup.service.check import Finding, Report
+    from sm_studio_setup.surfaces.render.check import render_html
+
+    hostile = "<img src=x onerror=alert(1)>"
+    finding = Finding(
+        step=hostile,
+        status="missing",
+        who=hostile,
+        action=hostile,
+        resource=hostile,
+        why=hostile,
+        source=hostile,  # type: ignore[arg-type]
+        evidence=hostile,
+        fix=hostile,
+    )
+    report = Report(
+        profile="image-build",
+        verdict="gaps",
+        identity={"role_arn": hostile},
+        findings=[finding],
+        lint=[],
+        notes=[],
+    )
+    page = render_html(report)
+    assert "<img" not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page

@@ -20,6 +20,7 @@ is saved at each step, so a reloaded page or a restarted server finds it.
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -29,7 +30,7 @@ from typing import Any, Literal
 
 import boto3
 
-from ...aws import codebuild, ecr, s3_upload
+from ...aws import codebuild, ecr, s3_upload, ssm
 from ...aws.codebuild import LogTail
 from ...aws.discovery import discover
 from ...errors import BadInput, SetupError, Surface
@@ -40,7 +41,9 @@ from ...requirements.params import Params, parse_dockerfile_from
 from ..check import assess, params_of
 from ..interrupts import deferred_interrupts
 from ..options import BuildOptions, CheckOptions, parse_image_uri
-from .context import read_context, zip_chunks
+from ..secrets import env_value, looks_secret, parse_secrets
+from . import folder
+from .context import ContextStopped, matcher_for, read_context, zip_chunks
 from .records import FINAL, BuildRecord, Records, new_id, now
 
 EventKind = Literal["status", "step", "phase", "log", "info", "warning", "progress"]
@@ -74,10 +77,20 @@ class _Stopped(Exception):
     pass
 
 
+@dataclass(frozen=True)
+class _Halt:
+    stop: threading.Event
+    detach: threading.Event
+
+    def is_set(self) -> bool:
+        return self.stop.is_set() or self.detach.is_set()
+
+
 class _Detached(Exception):
     """The server is going away while the build runs on CodeBuild: leave it to the next start."""
 
 
+REDACTED = "<redacted>"
 # How long a stop waits for CodeBuild to say STOPPED, and a build for its log to settle.
 STOP_WAIT_SECONDS = 120.0
 _PHASE_KEYS = ("phaseType", "phaseStatus", "startTime", "endTime", "durationInSeconds")
@@ -154,6 +167,12 @@ class Build:
         self.record.warnings.append(message)
         self._save()
         self._emit("warning", message)
+
+    @property
+    def _halt(self) -> _Halt:
+        """What a step before CodeBuild watches: a stop, or the server going away (which
+        stops a build that has not reached CodeBuild)."""
+        return _Halt(self.stop, self.detach)
 
     def _check_stop(self) -> None:
         if self.stop.is_set():
@@ -300,7 +319,15 @@ class Build:
         (only its Dockerfile, for the registries the build pulls from)."""
         options = self.options
         self._step_start("CHECK", "checking the role for this build")
-        base_images = base_images_of(options)
+        base_images = local_preflight(options)
+        for key, _ in options.build_args:
+            if looks_secret(key):
+                self._warn(
+                    f"The build argument {key} reads like a secret: a build argument is plain "
+                    "text in CodeBuild's project, the image's history and the record. Pass it "
+                    f"as a secret ({_secret_hint(self.surface, key)}) and read it with "
+                    f"RUN --mount=type=secret,id={key}."
+                )
         check_options = replace(_as_check_options(options), base_images=base_images, refresh=True)
         if options.skip_check:
             found = discover(self.session, role=options.role)
@@ -344,7 +371,10 @@ class Build:
 
     def _package(self) -> Any:
         self._step_start("PACKAGE", "reading the build folder with its .dockerignore")
-        context = read_context(self.options.context, self.options.dockerfile)
+        try:
+            context = read_context(self.options.context, self.options.dockerfile, stop=self._halt)
+        except ContextStopped:
+            raise _Stopped() from None
         record = self.record
         record.files, record.context_bytes, record.ignored = (
             len(context.files),
@@ -391,7 +421,7 @@ class Build:
                 record.key,
                 on_progress=progress,
                 on_started=self._upload_started,
-                stop=self.stop,
+                stop=self._halt,
             )
         except s3_upload.UploadStopped:
             raise _Stopped() from None
@@ -408,6 +438,7 @@ class Build:
         options, record = self.options, self.record
         self._step_start("PROJECT", "creating the CodeBuild project")
         ecr.ensure_repository(self.session, params.repository_name, kms_key_arn=options.kms_key_arn)
+        project_name = names.project_name(params)
         spec = buildspec(
             BuildSpecInput(
                 image_uri=names.image_uri(params),
@@ -417,9 +448,10 @@ class Build:
                 docker_args=options.docker_args,
                 registries=_registries(params),
                 cache_ref=names.cache_ref(params) if options.cache else None,
+                secrets=self._secrets(project_name),
             )
         )
-        record.project = names.project_name(params)
+        record.project = project_name
         self._save()
         project: dict[str, Any] = {
             "name": record.project,
@@ -457,6 +489,22 @@ class Build:
             record.project = None  # nothing was created: nothing to delete
             raise
         self._step_end("PROJECT", "SUCCEEDED", record.project)
+
+    def _secrets(self, project: str) -> tuple[tuple[str, str, str], ...]:
+        """Where CodeBuild reads each secret: an ``env=`` one is first put, for this build
+        only, in a SecureString parameter (recorded by name before it is made, so every path
+        out deletes it)."""
+        found = []
+        for secret in parse_secrets(self.options.secrets):
+            where = secret.source
+            if secret.kind == "env":
+                value = env_value(secret, dict(os.environ))
+                where = names.secret_parameter(project, secret.id)
+                self.record.secret_parameters.append(where)
+                self._save()
+                ssm.put_secret(self.session, where, value)
+            found.append((secret.id, secret.codebuild_type, where))
+        return tuple(found)
 
     def _start(self) -> None:
         record = self.record
@@ -621,7 +669,7 @@ class Build:
         record = self.record
         if record.cleaned:
             return
-        if not record.project and not record.uploaded:
+        if not record.made_something:
             record.cleaned = True  # nothing was made: nothing to delete, no step to show
             self._save()
             return
@@ -635,9 +683,18 @@ class Build:
             if record.upload_id:
                 s3_upload.abort(self.session, record.bucket, record.key, record.upload_id)
                 record.upload_id = None
+            # An upload begun just before a stop, whose id was never recorded.
+            s3_upload.abort_all(self.session, record.bucket, record.key)
             problem = s3_upload.delete(self.session, record.bucket, record.key)
             if problem:
                 problems.append(problem)
+        kept = []
+        for name in record.secret_parameters:
+            problem = ssm.delete(self.session, name)
+            if problem:
+                problems.append(problem)
+                kept.append(name)
+        record.secret_parameters = kept
         record.cleaned = not problems
         for problem in problems:
             self._warn(problem)
@@ -647,62 +704,34 @@ class Build:
 # --- helpers ----------------------------------------------------------------------------
 
 
-def base_images_of(options: BuildOptions) -> tuple[str, ...]:
-    """The images the Dockerfile's FROM lines pull, after checking, without AWS, everything a
-    build can know is wrong before it starts: no folder, no Dockerfile, an unreadable one."""
-    root = read_context_root(options)
-    text = _read_dockerfile(root / options.dockerfile, options.dockerfile)
+def local_preflight(options: BuildOptions) -> tuple[str, ...]:
+    """Everything a build can know is wrong before anything leaves this machine, checked
+    without AWS: the folder, its Dockerfile (a regular file inside it, read with a cap), the
+    engine's limits, the secrets' sources; returns the images the FROM lines pull."""
+    root = folder.build_folder(options.context)
+    text = folder.read_dockerfile(root, options.dockerfile, shown_folder=options.context)
     try:
-        return parse_dockerfile_from(text, dict(options.build_args))
+        images = parse_dockerfile_from(text, dict(options.build_args))
     except ValueError as exc:
         raise BadInput(f"The Dockerfile cannot be read: {exc}.", field="dockerfile") from exc
+    for secret in parse_secrets(options.secrets):
+        if secret.kind == "env":
+            env_value(secret, dict(os.environ))
+    # .dockerignore is read (a regular file, a cap) and every pattern compiled now: a line
+    # Docker refuses is a sentence before anything is made, not a failure halfway through.
+    relative = folder.dockerfile_path(root, options.dockerfile).relative_to(root).as_posix()
+    matcher_for(root, relative)
+    if options.engine == "sm-docker":
+        from . import smdocker
+
+        smdocker.preflight(options, root, relative)
+    return images
 
 
-def read_context_root(options: BuildOptions) -> Any:
-    """The build folder and its Dockerfile, checked before anything else is read."""
-    from pathlib import Path
-
-    root = Path(options.context).expanduser()
-    if not root.is_dir():
-        what = "does not exist" if not root.exists() else "is not a folder"
-        raise BadInput(f"The build folder {options.context} {what}.", field="context")
-    if not any(root.iterdir()):
-        raise BadInput(
-            f"The build folder {options.context} is empty: there is nothing to build.",
-            field="context",
-        )
-    if not (root / options.dockerfile).is_file():
-        raise BadInput(
-            f"There is no Dockerfile {options.dockerfile} in {options.context}.",
-            "Give the build folder that holds it, or name it with the Dockerfile option.",
-            field="dockerfile",
-        )
-    return root
-
-
-# A Dockerfile is a page of text; a file this large is the wrong file.
-_MAX_DOCKERFILE = 1 << 20
-
-
-def _read_dockerfile(path: Any, shown: str) -> str:
-    try:
-        with open(path, "rb") as opened:
-            raw = opened.read(_MAX_DOCKERFILE + 1)
-    except OSError as exc:
-        raise BadInput(
-            f"Cannot read the Dockerfile {shown}: {exc.strerror}.", field="dockerfile"
-        ) from exc
-    if len(raw) > _MAX_DOCKERFILE:
-        raise BadInput(
-            f"The Dockerfile {shown} is over {_MAX_DOCKERFILE:,} bytes: not a Dockerfile.",
-            field="dockerfile",
-        )
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise BadInput(
-            f"The Dockerfile {shown} is not UTF-8 text (byte {exc.start}).", field="dockerfile"
-        ) from exc
+def _secret_hint(surface: Surface, name: str) -> str:
+    if surface == "rest":
+        return f'"secrets": ["id={name},env={name}"] in the request'
+    return f"--secret id={name},env={name}"
 
 
 def _as_check_options(options: BuildOptions) -> CheckOptions:
@@ -727,8 +756,12 @@ def _registries(params: Params) -> tuple[tuple[str, str], ...]:
 
 def options_json(options: BuildOptions) -> dict[str, Any]:
     """The options as the record keeps them: JSON's own types, so a record read back compares
-    equal to the options it was started with."""
+    equal to the options it was started with. A build argument whose name says it is a secret
+    is kept as "<redacted>", not its value (the record is a file on disk; the build warned)."""
     body: dict[str, Any] = json.loads(json.dumps(asdict(options)))
+    body["build_args"] = [
+        [key, REDACTED if looks_secret(key) else value] for key, value in body.get("build_args", [])
+    ]
     return body
 
 

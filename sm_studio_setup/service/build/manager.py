@@ -22,7 +22,7 @@ from typing import Any
 from ...errors import BadInput, SetupError
 from ..api import Service
 from ..options import BuildOptions
-from .engine import Build, BuildEvent, base_images_of, options_json
+from .engine import Build, BuildEvent, local_preflight, options_json
 from .records import BuildRecord, Records, new_id, now
 
 _KEY = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
@@ -66,7 +66,7 @@ class BuildManager:
             )
         with self._lock:
             if idempotency_key is None or idempotency_key not in self._keys:
-                base_images_of(options)  # a missing folder or Dockerfile: 400 now, not later
+                local_preflight(options)  # a missing folder or Dockerfile: 400 now, not later
             if idempotency_key is not None and idempotency_key in self._keys:
                 first = self.records.load(self._keys[idempotency_key])
                 if first.options != options_json(options):
@@ -119,7 +119,7 @@ class BuildManager:
         for record in self.records.all():
             if record.idempotency_key:
                 self._keys.setdefault(record.idempotency_key, record.id)
-            if record.final and (record.cleaned or not (record.project or record.uploaded)):
+            if record.final and (record.cleaned or not record.made_something):
                 continue
             with self._lock:
                 if record.id in self._running:

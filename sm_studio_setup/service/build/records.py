@@ -80,6 +80,9 @@ class BuildRecord:
     key: str | None = None
     uploaded: bool = False
     upload_id: str | None = None  # a multipart upload under way: aborted if left unfinished
+    # SecureString parameters holding this build's env= secrets (names only, never a value):
+    # deleted with the project.
+    secret_parameters: list[str] = field(default_factory=list)
     codebuild_id: str | None = None
     image_uri: str | None = None  # where the image goes; kept only when it got there
     digest: str | None = None
@@ -104,6 +107,11 @@ class BuildRecord:
     @property
     def final(self) -> bool:
         return self.status in FINAL
+
+    @property
+    def made_something(self) -> bool:
+        """Whether the build created anything in AWS that its cleanup must delete."""
+        return bool(self.project or self.uploaded or self.secret_parameters)
 
     def step(self, name: str) -> Step:
         for found in self.steps:

@@ -66,17 +66,17 @@ def render_html(report: Report, fix: Command | None = None) -> str:
         detail = f.fix if f.status in ("missing", "denied") else f.evidence
         cells = [
             html.escape(f.step),
-            f"<b>{_MARK[f.status]}</b>",
-            f.who,
+            f"<b>{html.escape(_MARK.get(f.status, f.status))}</b>",
+            html.escape(f.who),
             f"<code>{html.escape(f.action)}</code>",
             f"<code>{html.escape(_target(f))}</code>",
-            f.source,
+            html.escape(f.source),
             html.escape(f.why),
             html.escape(detail),
         ]
         body = "".join(f"<td>{cell}</td>" for cell in cells)
-        rows.append(f"<tr class='sm-setup-{f.status}'>{body}</tr>")
-    head = "".join(f"<th>{h}</th>" for h in _COLUMNS)
+        rows.append(f"<tr class='sm-setup-{html.escape(f.status, quote=True)}'>{body}</tr>")
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in _COLUMNS)
     role = html.escape(str(report.identity.get("role_arn")))
     step = _next_step(report, "magic", fix)
     return (

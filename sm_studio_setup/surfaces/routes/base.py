@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -163,12 +164,14 @@ def options_from_json(kind: type[T], body: Any, *, what: str = "options") -> T:
 
 
 _PAIRS = ("build_args", "tags")
+_DIGITS = re.compile(r"[0-9]{1,12}")
 
 
 def int_argument(handler: APIHandler, name: str, default: int, low: int, high: int) -> int:
     raw = handler.get_query_argument(name, None)
     if raw is None:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    # ASCII digits only: str.isdigit() also takes "²" and other digits int() refuses.
+    if not _DIGITS.fullmatch(raw) or not low <= int(raw) <= high:
         raise BadRequest(f"{name} must be a whole number from {low} to {high}.")
     return int(raw)

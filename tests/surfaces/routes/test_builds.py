@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -248,3 +249,120 @@ async def test_attach_route(jp_fetch: Any, jp_root_dir: Path, fixed: EmulatorPro
     assert attached["image_name"] == "from-rest"
     missing = await call(jp_fetch, "POST", "attach", {"image_name": "x"}, status=400)
     assert "image_uri" in missing["message"]
+
+
+# --- hostile input over REST (docs/SECURITY.md) ----------------------------------------------
+
+
+@pytest.mark.parametrize("exists", [True, False], ids=["outside file exists", "it does not"])
+async def test_a_dockerfile_outside_the_served_folder_is_refused_before_any_read(
+    jp_fetch: Any, jp_root_dir: Path, fixed: EmulatorProcess, tmp_path: Path, exists: bool
+) -> None:
+    build_folder(jp_root_dir / "basic")
+    outside = jp_root_dir.parent / "outside" / "Dockerfile"
+    if exists:
+        outside.parent.mkdir(exist_ok=True)
+        outside.write_text("FROM 999999999999.dkr.ecr.us-east-1.amazonaws.com/x\nUSER root\n")
+    answers = []
+    for name in ("../../outside/Dockerfile", str(outside), "/dev/zero"):
+        build = {"context": "basic", "dockerfile": name}
+        attach = {
+            "image_uri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/r:t",
+            "image_name": "r",
+            "context": "basic",
+            "dockerfile": name,
+        }
+        for route, body in (("builds", build), ("attach", attach)):
+            error = await call(jp_fetch, "POST", route, body, status=400)
+            assert error["field"] == "dockerfile", error
+            assert "999999999999" not in error["message"] and "USER" not in error["message"]
+            answers.append(error["message"].replace(name, "NAME"))
+    assert len(set(answers)) == 1, answers  # no answer tells whether the outside file exists
+    assert (await call(jp_fetch, "GET", "builds"))["builds"] == []
+
+
+async def test_a_fifo_dockerfile_or_dockerignore_does_not_hold_the_server(
+    jp_fetch: Any, jp_root_dir: Path, fixed: EmulatorProcess
+) -> None:
+    folder = build_folder(jp_root_dir / "piped")
+    os.mkfifo(folder / "Dockerfile.pipe")
+    for route, body in (
+        ("builds", {"context": "piped", "dockerfile": "Dockerfile.pipe"}),
+        (
+            "attach",
+            {
+                "image_uri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/r:t",
+                "image_name": "r",
+                "context": "piped",
+                "dockerfile": "Dockerfile.pipe",
+            },
+        ),
+    ):
+        error = await asyncio.wait_for(call(jp_fetch, "POST", route, body, status=400), 10)
+        assert "named pipe" in error["message"]
+    os.mkfifo(folder / ".dockerignore")
+    started = await asyncio.wait_for(
+        call(jp_fetch, "POST", "builds", {"context": "piped"}, status=400), 10
+    )
+    assert ".dockerignore" in started["message"]
+
+
+async def test_a_cursor_of_other_digits_is_400_not_500(
+    jp_fetch: Any, fixed: EmulatorProcess
+) -> None:
+    for cursor in ("²", "٣", "1e3", "-1", "0x10"):
+        error = await call(
+            jp_fetch, "GET", "builds/b-20260101T000000Z-abcdef/logs", status=400, cursor=cursor
+        )
+        assert "cursor" in error["message"]
+
+
+async def test_the_smdocker_engine_refuses_shell_in_a_build_argument(
+    jp_fetch: Any, jp_root_dir: Path, fixed: EmulatorProcess
+) -> None:
+    build_folder(jp_root_dir / "project")
+    error = await call(
+        jp_fetch,
+        "POST",
+        "builds",
+        {"context": "project", "engine": "sm-docker", "build_args": {"X": "1; touch PWNED"}},
+        status=400,
+    )
+    assert error["field"] == "build_args"
+    assert "sm-docker engine" in error["message"]
+    assert not (jp_root_dir / "project" / "PWNED").exists()
+    assert (await call(jp_fetch, "GET", "builds"))["builds"] == []
+
+
+PATHOLOGICAL = "*a" * 24 + "b\n!keep\n[z-a]\n"
+
+
+async def test_a_pathological_dockerignore_never_freezes_the_server(
+    jp_fetch: Any, jp_root_dir: Path, fixed: EmulatorProcess
+) -> None:
+    """docker-py's matcher took a minute on the first line (Python's regex holding the GIL,
+    the server frozen); the last line is one Docker refuses: a sentence, not a 500."""
+    folder = build_folder(jp_root_dir / "slow")
+    (folder / ("a" * 60)).write_text("x")
+    (folder / ".dockerignore").write_text(PATHOLOGICAL)
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    error = await call(jp_fetch, "POST", "builds", {"context": "slow"}, status=400)
+    assert loop.time() - began < 5
+    assert "[z-a]" in error["message"] and "Line 3" in error["message"]
+
+    (folder / ".dockerignore").write_text(PATHOLOGICAL.replace("[z-a]\n", ""))
+    started = await call(jp_fetch, "POST", "builds", {"context": "slow"}, status=202)
+    while True:
+        asked = loop.time()
+        status = await jp_fetch("api", "status")
+        assert status.code == 200 and loop.time() - asked < 1.0
+        record = await call(jp_fetch, "GET", f"builds/{started['id']}")
+        if record["codebuild_id"] or record["final"]:
+            break
+        await asyncio.sleep(0.05)
+    await call(jp_fetch, "POST", f"builds/{started['id']}/stop", status=202)
+    done = await until_final(jp_fetch, started["id"])
+    assert done["status"] in ("STOPPED", "SUCCEEDED"), done["message"]
+    assert done["files"] == 4  # Dockerfile, app.py, .dockerignore and the 60 a's (no b)
+    assert leftovers(fixed) == NOTHING_LEFT
