@@ -107,16 +107,22 @@ def _sts(operation: str, p: Params, scope: Scope) -> str:
     return role if operation.startswith("AssumeRole") and isinstance(role, str) else "*"
 
 
+def _one(p: Params, single: str, many: str) -> object:
+    """The one resource a call names, by its single parameter or a one-element list."""
+    found = p.get(single)
+    values = p.get(many)
+    if found is None and isinstance(values, list) and len(values) == 1:
+        found = values[0]
+    return found
+
+
 # --- ECR -----------------------------------------------------------------------------------
 
 
 def _ecr(operation: str, p: Params, scope: Scope) -> str:
     if isinstance(p.get("resourceArn"), str):
         return str(p["resourceArn"])
-    name = p.get("repositoryName")
-    names = p.get("repositoryNames")
-    if name is None and isinstance(names, list) and len(names) == 1:
-        name = names[0]
+    name = _one(p, "repositoryName", "repositoryNames")
     if not isinstance(name, str):
         return "*"
     registry = p.get("registryId") or scope.account
@@ -210,10 +216,7 @@ def _s3(operation: str, p: Params, scope: Scope) -> str:
 def _ssm(operation: str, p: Params, scope: Scope) -> str:
     # A parameter's ARN is "parameter/" and its name without the leading "/" (Systems Manager
     # User Guide, "Working with parameter hierarchies"; CodeBuild's denials quote it so).
-    name = p.get("Name")
-    names = p.get("Names")
-    if name is None and isinstance(names, list) and len(names) == 1:
-        name = names[0]
+    name = _one(p, "Name", "Names")
     if not isinstance(name, str) or not name:
         return "*"
     if name.startswith("arn:"):
