@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import urlencode
 
-from sm_studio_setup.emulator.server import CONTROL_PREFIX
+from sm_studio_setup.emulator.core.server import CONTROL_PREFIX
 from sm_studio_setup.surfaces.routes import NAMESPACE
 
 TARGET_S = 1.0

@@ -36,7 +36,7 @@ from typing import Any
 import boto3
 
 from sm_studio_setup.aws.snapshot import clear_cache
-from sm_studio_setup.emulator.server import ADMIN_ACCESS_KEY_ID, ADMIN_SECRET_ACCESS_KEY
+from sm_studio_setup.emulator.core.server import ADMIN_ACCESS_KEY_ID, ADMIN_SECRET_ACCESS_KEY
 from sm_studio_setup.service.check import CheckOptions, check
 
 _DOC = {
@@ -74,7 +74,7 @@ class ChildEmulator:
         self.control("latency", {"latency": None if ms is None else f"{ms:g}"})
 
     def admin(self) -> boto3.Session:
-        from sm_studio_setup.emulator.server import _EndpointSession
+        from sm_studio_setup.emulator.core.server import _EndpointSession
 
         return _EndpointSession(
             self.url,

@@ -19,8 +19,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sm_studio_setup.emulator.latency import parse_latency
-from sm_studio_setup.emulator.server import Emulator
+from sm_studio_setup.emulator.core.latency import parse_latency
+from sm_studio_setup.emulator.core.server import Emulator
 from sm_studio_setup.service import Service
 from sm_studio_setup.service.backups import CONFIG_ENV
 from sm_studio_setup.service.fix import Settle

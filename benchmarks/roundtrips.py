@@ -23,8 +23,8 @@ from typing import Any
 
 from botocore.config import Config
 
-from sm_studio_setup.emulator.latency import LatencySpec, parse_latency
-from sm_studio_setup.emulator.server import Emulator
+from sm_studio_setup.emulator.core.latency import LatencySpec, parse_latency
+from sm_studio_setup.emulator.core.server import Emulator
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ import sys
 import time
 
 from sm_studio_setup.aws.snapshot import read_role
-from sm_studio_setup.emulator.latency import parse_latency
-from sm_studio_setup.emulator.server import Emulator
+from sm_studio_setup.emulator.core.latency import parse_latency
+from sm_studio_setup.emulator.core.server import Emulator
 
 _DOC = {
     "Version": "2012-10-17",

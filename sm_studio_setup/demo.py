@@ -103,7 +103,7 @@ def lab_command(args: argparse.Namespace) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     require_demo_extra()
-    from .emulator.server import Emulator
+    from .emulator.core.server import Emulator
 
     emulator = Emulator(
         seed="demo",

@@ -8,7 +8,7 @@ from urllib.parse import unquote
 import boto3
 from botocore import handlers
 
-from sm_studio_setup.emulator.server import ADMIN_ACCESS_KEY_ID, ADMIN_SECRET_ACCESS_KEY
+from sm_studio_setup.emulator.core.server import ADMIN_ACCESS_KEY_ID, ADMIN_SECRET_ACCESS_KEY
 
 from .emulator_process import EmulatorProcess
 

@@ -13,7 +13,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from sm_studio_setup.emulator.server import Emulator
+from sm_studio_setup.emulator.core.server import Emulator
 
 REPO = Path(__file__).resolve().parents[1]
 

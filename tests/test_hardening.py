@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from tornado.httpclient import HTTPClientError
 
-from sm_studio_setup.emulator.server import Emulator
+from sm_studio_setup.emulator.core.server import Emulator
 from sm_studio_setup.errors import BadInput
 from sm_studio_setup.iam import can_assume
 from sm_studio_setup.service import Service

@@ -15,9 +15,9 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
-from .latency import LatencySpec, parse_latency
+from .core.latency import LatencySpec, parse_latency
+from .core.server import SEED_MODES, Emulator
 from .seed import SCENARIOS
-from .server import SEED_MODES, Emulator
 
 READY_MARKER = "sm-studio-setup emulator ready at"
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import boto3
 
-from sm_studio_setup.emulator.server import (
+from sm_studio_setup.emulator.core.server import (
     ADMIN_ACCESS_KEY_ID,
     ADMIN_SECRET_ACCESS_KEY,
     CONTROL_PREFIX,

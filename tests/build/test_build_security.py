@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
-from sm_studio_setup.emulator.server import CONTROL_PREFIX
+from sm_studio_setup.emulator.core.server import CONTROL_PREFIX
 
 from ..conftest import point_at
 from ..emulator_process import EmulatorProcess

@@ -13,8 +13,8 @@ from pathlib import Path
 import boto3
 import pytest
 
-from sm_studio_setup.emulator.latency import parse_latency
-from sm_studio_setup.emulator.server import Emulator
+from sm_studio_setup.emulator.core.latency import parse_latency
+from sm_studio_setup.emulator.core.server import Emulator
 from sm_studio_setup.requirements.params import Params
 from sm_studio_setup.requirements.policy import policy_for, trust_change
 from sm_studio_setup.requirements.profiles import requirements_for

@@ -11,8 +11,8 @@ import pytest
 
 from sm_studio_setup.aws.discovery import Discovery, discover, split_role_arn
 from sm_studio_setup.aws.metadata import METADATA_ENV
+from sm_studio_setup.emulator.core.server import Emulator
 from sm_studio_setup.emulator.seed import ROLE_PATH, trust_policy
-from sm_studio_setup.emulator.server import Emulator
 
 TEAM_ROLE = "team-profile-role"
 TEAM_PATH = "/team/ml/"

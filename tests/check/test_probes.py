@@ -10,7 +10,7 @@ import botocore.exceptions
 import pytest
 
 from sm_studio_setup.aws.probes import ProbeResult, deny_kind, probe
-from sm_studio_setup.emulator.server import Emulator
+from sm_studio_setup.emulator.core.server import Emulator
 from sm_studio_setup.requirements.model import Requirement
 from sm_studio_setup.requirements.policy import missing
 

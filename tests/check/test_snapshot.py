@@ -9,7 +9,8 @@ import pytest
 
 from sm_studio_setup.aws import snapshot
 from sm_studio_setup.aws.snapshot import read_role
-from sm_studio_setup.emulator.latency import parse_latency
+from sm_studio_setup.emulator.core.latency import parse_latency
+from sm_studio_setup.emulator.core.server import Emulator
 from sm_studio_setup.emulator.seed import (
     SAGEMAKER_FULL_ACCESS,
     SAGEMAKER_FULL_ACCESS_ARN,
@@ -18,7 +19,6 @@ from sm_studio_setup.emulator.seed import (
     self_service_policy,
     trust_policy,
 )
-from sm_studio_setup.emulator.server import Emulator
 
 # Large against the emulator's own per-request work (IAM engine, moto: a few ms per request),
 # so that requests sent together overlap in the emulator whatever the machine's load.

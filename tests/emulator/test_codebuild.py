@@ -22,8 +22,9 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from sm_studio_setup.emulator import access, codebuild
-from sm_studio_setup.emulator.server import Emulator
+from sm_studio_setup.emulator.core import access
+from sm_studio_setup.emulator.core.server import Emulator
+from sm_studio_setup.emulator.services import codebuild
 
 from .support import trust_policy
 
@@ -686,7 +687,7 @@ def test_list_builds_is_newest_first_and_keeps_deleted_projects_builds() -> None
     (sm-studio-setup --engine sm-docker finds sm-docker's build that way)."""
     from moto import mock_aws
 
-    from sm_studio_setup.emulator import codebuild as emulated
+    from sm_studio_setup.emulator.services import codebuild as emulated
 
     emulated.install()
     with mock_aws():

@@ -24,8 +24,8 @@ from typing import Any
 import boto3
 import pytest
 
-from sm_studio_setup.emulator import runner
-from sm_studio_setup.emulator.server import Emulator
+from sm_studio_setup.emulator.core.server import Emulator
+from sm_studio_setup.emulator.services.codebuild import runner
 
 from .support import trust_policy
 
@@ -375,7 +375,7 @@ def test_failing_command_fails_its_phase_and_post_build_still_runs(admin: boto3.
     build, messages = _run(admin, "fails-for-real")
     assert build["buildStatus"] == "FAILED"
     phases = _phases(build)
-    assert list(phases) == list(runner.codebuild.PHASES)
+    assert list(phases) == list(runner.phases.PHASES)
     assert phases["BUILD"]["phaseStatus"] == "FAILED"
     assert phases["BUILD"]["contexts"] == [
         {

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from sm_studio_setup.emulator.faults import FaultPlan, RecordedResponse
-from sm_studio_setup.emulator.server import Emulator
+from sm_studio_setup.emulator.core.faults import FaultPlan, RecordedResponse
+from sm_studio_setup.emulator.core.server import Emulator
 
 from .support import error_of, trust_policy
 

@@ -20,8 +20,9 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import make_server
 
-from sm_studio_setup.emulator import access, iam, resources
-from sm_studio_setup.emulator.enforcement import EnforcementMiddleware, parse_call
+from sm_studio_setup.emulator.core import access, resources
+from sm_studio_setup.emulator.core.enforcement import EnforcementMiddleware, parse_call
+from sm_studio_setup.emulator.services import iam
 
 from .support import error_of
 

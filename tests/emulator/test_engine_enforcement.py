@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from sm_studio_setup.emulator.server import Emulator
+from sm_studio_setup.emulator.core.server import Emulator
 
 from .support import error_of
 

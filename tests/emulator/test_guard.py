@@ -15,8 +15,8 @@ from urllib.parse import urlencode, urlparse
 
 import pytest
 
-from sm_studio_setup.emulator.guard import is_loopback_host, refusal
-from sm_studio_setup.emulator.server import ADMIN_ACCESS_KEY_ID, Emulator
+from sm_studio_setup.emulator.core.guard import is_loopback_host, refusal
+from sm_studio_setup.emulator.core.server import ADMIN_ACCESS_KEY_ID, Emulator
 
 EVIL = "http://attacker.example"
 POLICY = json.dumps(

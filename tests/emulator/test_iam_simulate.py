@@ -11,7 +11,8 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from sm_studio_setup.emulator import access, iam
+from sm_studio_setup.emulator.core import access
+from sm_studio_setup.emulator.services import iam
 
 from .support import error_of
 

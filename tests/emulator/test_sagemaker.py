@@ -12,7 +12,7 @@ from moto import mock_aws
 from moto.sagemaker.models import Domain
 from moto.server import ThreadedMotoServer
 
-from sm_studio_setup.emulator import sagemaker
+from sm_studio_setup.emulator.services import sagemaker
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"

@@ -11,12 +11,12 @@ import boto3
 import pytest
 
 from sm_studio_setup.aws.metadata import METADATA_ENV, read_metadata
+from sm_studio_setup.emulator.core.server import Emulator
 from sm_studio_setup.emulator.seed import (
     SAGEMAKER_FULL_ACCESS_ARN,
     SeedInfo,
     managed_policy_document_text,
 )
-from sm_studio_setup.emulator.server import Emulator
 
 from ..fixtures import MANAGED_POLICIES
 

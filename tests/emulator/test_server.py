@@ -23,8 +23,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from sm_studio_setup.emulator import codebuild
-from sm_studio_setup.emulator.latency import (
+from sm_studio_setup.emulator.core.latency import (
     LatencyMiddleware,
     LatencySpec,
     RequestCounter,
@@ -32,7 +31,8 @@ from sm_studio_setup.emulator.latency import (
     parse_latency,
     sequential_rounds,
 )
-from sm_studio_setup.emulator.server import ADMIN_ACCESS_KEY_ID, Emulator, check_loopback
+from sm_studio_setup.emulator.core.server import ADMIN_ACCESS_KEY_ID, Emulator, check_loopback
+from sm_studio_setup.emulator.services import codebuild
 
 from ..emulator_process import read_exports
 

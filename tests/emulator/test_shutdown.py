@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from sm_studio_setup.emulator.server import Emulator
+from sm_studio_setup.emulator.core.server import Emulator
 
 
 def _get(url: str) -> int:

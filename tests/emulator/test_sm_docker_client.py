@@ -37,7 +37,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from sm_studio_setup.emulator.server import Emulator
+from sm_studio_setup.emulator.core.server import Emulator
 
 from ..smdocker import SmDockerUnavailable, smdocker_env
 from ..smdocker import smdocker_executable as built_smdocker

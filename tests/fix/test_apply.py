@@ -20,7 +20,7 @@ import yaml
 from botocore.exceptions import ReadTimeoutError
 from hcl2.utils import SerializationOptions
 
-from sm_studio_setup.emulator.server import Emulator
+from sm_studio_setup.emulator.core.server import Emulator
 from sm_studio_setup.errors import SetupError
 from sm_studio_setup.iam import can_assume
 from sm_studio_setup.repair.plan import Plan

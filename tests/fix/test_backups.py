@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from sm_studio_setup.emulator.server import Emulator
+from sm_studio_setup.emulator.core.server import Emulator
 from sm_studio_setup.service import Service, backups
 from sm_studio_setup.service.backups import InvalidBackupError, UnsafeBackupsError
 from sm_studio_setup.service.fix import Settle

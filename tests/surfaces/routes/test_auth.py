@@ -31,7 +31,7 @@ from jupyter_server.utils import url_path_join
 from tornado.httpclient import HTTPResponse
 from tornado.httputil import HTTPHeaders, HTTPServerRequest, RequestStartLine
 
-from sm_studio_setup.emulator.server import CONTROL_PREFIX
+from sm_studio_setup.emulator.core.server import CONTROL_PREFIX
 from sm_studio_setup.errors import SetupError
 from sm_studio_setup.surfaces.routes import NAMESPACE, handlers, route_paths
 

@@ -53,10 +53,7 @@ from werkzeug.wrappers import Request, Response
 
 from sm_studio_setup.aws.metadata import METADATA_ENV
 
-from .faults import FaultMiddleware, FaultPlan, StaleReadMiddleware
-from .guard import GuardMiddleware, disable_moto_cors
-from .latency import LatencyMiddleware, LatencySpec, RequestCounter, WSGIApp, parse_latency
-from .seed import (
+from ..seed import (
     ACCOUNT_ID,
     METADATA_FILE_NAME,
     REGION,
@@ -66,6 +63,9 @@ from .seed import (
     install_aws_managed_policies,
     seed_demo,
 )
+from .faults import FaultMiddleware, FaultPlan, StaleReadMiddleware
+from .guard import GuardMiddleware, disable_moto_cors
+from .latency import LatencyMiddleware, LatencySpec, RequestCounter, WSGIApp, parse_latency
 
 # Where fix backups go (sm_studio_setup.service.backups.CONFIG_ENV); spelled here so the
 # emulator does not import the service layer.
@@ -236,7 +236,7 @@ class Emulator:
             create_backend_app,
         )
 
-        from . import codebuild
+        from ..services import codebuild
         from .enforcement import EnforcementMiddleware
         from .extensions import install_all
 
@@ -302,7 +302,7 @@ class Emulator:
             target=self._server.serve_forever, name="sm-studio-emulator", daemon=True
         )
         self._thread.start()
-        from . import runner
+        from ..services.codebuild import runner
 
         # Builds call the emulator back (their stand-ins' ECR and STS calls) at this URL.
         runner.set_endpoint(self.endpoint_url)
@@ -326,7 +326,7 @@ class Emulator:
         # listening socket closes; they are cut too (see ControlApp), so nothing gets through.
         self.gone = True
         if _running is self:
-            from . import runner
+            from ..services.codebuild import runner
 
             # Builds call back into this server and run processes of their own: end them
             # first, so that none outlives the emulator.
@@ -549,7 +549,7 @@ class ControlApp:
         return _json({"stopping": True})
 
     def _codebuild(self, request: Request) -> Response:
-        from . import codebuild
+        from ..services import codebuild
 
         body = _body(request, allowed={"duration_seconds", "fail_phase"})
         duration = body.get("duration_seconds")

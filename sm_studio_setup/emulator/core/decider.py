@@ -12,7 +12,7 @@ import urllib.parse
 from collections.abc import Iterable
 from typing import Any
 
-from ..iam import PolicyValidationError, Request, evaluate
+from ...iam import PolicyValidationError, Request, evaluate
 from . import access
 
 _RESULTS: dict[str, access.Decision] = {

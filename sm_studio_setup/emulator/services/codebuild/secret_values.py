@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from . import access
+from ...core import access
 
 
 class Unresolved(Exception):

@@ -1,6 +1,6 @@
 """Runs the emulator's CodeBuild builds for real: one daemon thread per build.
 
-StartBuild (``codebuild.py``) records the build and hands it here. The thread walks AWS's phase
+StartBuild (``responses.py``) records the build and hands it here. The thread walks AWS's phase
 sequence (AWS CodeBuild User Guide, "Build phase transitions"), recording each phase when it
 begins and ends, and does in each what CodeBuild does:
 
@@ -18,7 +18,7 @@ begins and ends, and does in each what CodeBuild does:
   with ``bash -c`` in its own process group, stdout and stderr merged and streamed into the log
   one event per line as it is produced. A non-zero exit fails the phase with
   ``COMMAND_EXECUTION_ERROR``, skips the phase's remaining commands, and the build goes on as
-  ``codebuild._AFTER_FAILURE`` says (POST_BUILD still runs after BUILD, with
+  ``phases.AFTER_FAILURE`` says (POST_BUILD still runs after BUILD, with
   ``CODEBUILD_BUILD_SUCCEEDING=0``).
 
 The environment is built from scratch (AWS CodeBuild User Guide, "Environment variables in
@@ -31,11 +31,11 @@ build environments"): after each command its shell writes its exported variables
 separated, so any value survives) and its working directory from an EXIT trap, which keeps the
 command's exit status; the next command starts with exactly that environment and directory.
 
-Timing: ``settings.duration_seconds`` is the least the whole build takes, spread over the
-phases by ``codebuild._WEIGHTS``; a phase whose commands take longer lasts as long as they do.
+Timing: ``phases.settings.duration_seconds`` is the least the whole build takes, spread over the
+phases by ``phases.WEIGHTS``; a phase whose commands take longer lasts as long as they do.
 ``timeoutInMinutes`` is enforced from PROVISIONING on (``SECONDS_PER_MINUTE`` lets tests
 shrink a minute): the running command's process group is killed and the phase and build end
-TIMED_OUT. StopBuild closes the record at once (``codebuild.py``) and the thread then sends the
+TIMED_OUT. StopBuild closes the record at once (``responses.py``) and the thread then sends the
 command's group SIGTERM and, two seconds later, SIGKILL. moto's reset and ``Emulator.stop()``
 kill every build's processes, end its thread and remove its folder.
 """
@@ -55,14 +55,16 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
-from . import access, buildspec, codebuild, secret_values, sources
-from .standins.state import STATE_ENV, read_state, write_known_cache_refs
+from ...core import access
+from ...standins.state import STATE_ENV, read_state, write_known_cache_refs
+from . import buildspec, models, phases, secret_values, sources
+from .models import BuildPlan
 
 # Tests shrink a minute so that timeoutInMinutes (at least 5 on AWS) can be tested quickly.
 SECONDS_PER_MINUTE = 60.0
@@ -121,40 +123,6 @@ def endpoint_url() -> str | None:
     return _endpoint_url
 
 
-@dataclass(frozen=True)
-class Credentials:
-    access_key_id: str
-    secret_access_key: str
-    session_token: str
-    session_arn: str  # arn:aws:sts::ACCOUNT:assumed-role/ROLE/AWSCodeBuild-UUID
-
-
-@dataclass(frozen=True)
-class BuildPlan:
-    """Everything about a build that StartBuild settled."""
-
-    build_id: str
-    build_arn: str
-    build_number: int
-    account: str
-    region: str
-    partition: str
-    role_arn: str
-    credentials: Credentials | None
-    credentials_error: str  # why there are no credentials
-    source: Mapping[str, Any]
-    source_version: str | None
-    variables: tuple[Mapping[str, Any], ...]
-    image: str
-    initiator: str
-    start_time: float
-    log_group: str | None
-    log_stream: str
-    fail_phase: str | None
-    duration_seconds: float
-    timeout_minutes: float
-
-
 @dataclass
 class _Ending:
     status: str
@@ -162,7 +130,7 @@ class _Ending:
 
 
 def _share(kind: str, duration: float) -> float:
-    return codebuild._WEIGHTS[kind] * duration / sum(codebuild._WEIGHTS.values())
+    return phases.WEIGHTS[kind] * duration / sum(phases.WEIGHTS.values())
 
 
 def _signal_group(pgid: int, sig: int) -> None:
@@ -196,7 +164,7 @@ def _standin_launcher() -> tuple[str, ...]:
     )
     if probe.returncode == 0:
         return module
-    root = str(Path(__file__).resolve().parents[2])
+    root = str(Path(__file__).resolve().parents[4])
     code = (
         f"import runpy, sys; sys.path.insert(0, {root!r}); "
         "runpy.run_module('sm_studio_setup.emulator.standins', run_name='__main__', "
@@ -206,7 +174,7 @@ def _standin_launcher() -> tuple[str, ...]:
 
 
 class BuildRunner:
-    def __init__(self, record: codebuild._BuildRun, plan: BuildPlan) -> None:
+    def __init__(self, record: models.BuildRun, plan: BuildPlan) -> None:
         self.record = record
         self.plan = plan
         self.folder = Path(tempfile.mkdtemp(prefix="sm-emulator-build-"))
@@ -290,14 +258,14 @@ class BuildRunner:
             return
         self.deadline = record.current_start() + plan.timeout_minutes * SECONDS_PER_MINUTE
         kind = "PROVISIONING"
-        queue = list(codebuild.PHASES[codebuild.PHASES.index(kind) + 1 : -1])
+        queue = list(phases.PHASES[phases.PHASES.index(kind) + 1 : -1])
         while True:
             ending = self._phase(kind)
             if ending is None:
                 return
             if ending.status == "FAILED":
                 self.failed = True
-                queue = list(codebuild._AFTER_FAILURE.get(kind, ("FINALIZING",)))
+                queue = list(phases.AFTER_FAILURE.get(kind, ("FINALIZING",)))
             following = queue.pop(0) if queue else None
             if not record.transition(
                 ending.status,
@@ -325,9 +293,9 @@ class BuildRunner:
         if (
             ending.status == "SUCCEEDED"
             and kind == self.plan.fail_phase
-            and kind not in codebuild.COMMAND_PHASES
+            and kind not in phases.COMMAND_PHASES
         ):
-            ending = _Ending("FAILED", codebuild._failure_context(kind))
+            ending = _Ending("FAILED", phases.failure_context(kind))
         if not self._wait_until(started + _share(kind, self.plan.duration_seconds)):
             return None
         return ending
@@ -338,7 +306,7 @@ class BuildRunner:
             return ["Waiting for DOWNLOAD_SOURCE"] if ending.status == "SUCCEEDED" else []
         if kind == "FINALIZING":
             return []
-        context = ending.context or codebuild._EMPTY_CONTEXT
+        context = ending.context or phases.EMPTY_CONTEXT
         return [
             f"Phase complete: {kind} State: {ending.status}",
             f"Phase context status code: {context['statusCode']} Message: {context['message']}",
@@ -349,7 +317,7 @@ class BuildRunner:
         while True:
             if self._stop.is_set() or self.record.closed:
                 return False
-            now = codebuild._clock()
+            now = models.clock()
             if now >= self.deadline:
                 self._time_out()
                 return False
@@ -536,7 +504,7 @@ class BuildRunner:
         self.env.update(self.buildspec.variables)
         record.say("No runtime version selected in buildspec.")
         record.say(f"Moving to directory {self.src_dir}")
-        found = [k for k in codebuild.COMMAND_PHASES if k in self.buildspec.phases]
+        found = [k for k in phases.COMMAND_PHASES if k in self.buildspec.phases]
         record.say(f"Phases found in YAML: {len(found)}")
         for phase in found:
             record.say(f" {phase}: {len(self.buildspec.phases[phase].commands)} commands")
@@ -670,7 +638,7 @@ class BuildRunner:
             if self._stop.is_set() or self.record.closed:
                 self._terminate(proc)
                 return None
-            if codebuild._clock() >= self.deadline:
+            if models.clock() >= self.deadline:
                 self._time_out()
                 self._terminate(proc)
                 return None
@@ -732,7 +700,7 @@ class BuildRunner:
         return _Ending("SUCCEEDED")
 
 
-def stop_runners(runners: Iterable[BuildRunner], *, join_timeout: float = 1.0) -> None:
+def stop_runners(runners: Iterable[models.Runner], *, join_timeout: float = 1.0) -> None:
     for runner in runners:
         runner.shutdown(join_timeout)
 
@@ -742,7 +710,7 @@ def stop_all(join_timeout: float = 10.0) -> None:
     with _active_lock:
         runners = list(_active)
     for runner in runners:
-        runner.record.interrupt("STOPPED", dict(codebuild._EMPTY_CONTEXT))
+        runner.record.interrupt("STOPPED", dict(phases.EMPTY_CONTEXT))
     stop_runners(runners, join_timeout=join_timeout)
     with _cache_lock:
         _exported_cache_refs.clear()

@@ -12,9 +12,9 @@ import importlib
 
 # Order matters only for readability: none of these depend on one another at install time.
 _MODULES = (
-    "sm_studio_setup.emulator.sagemaker",
-    "sm_studio_setup.emulator.codebuild",
-    "sm_studio_setup.emulator.iam",
+    "sm_studio_setup.emulator.services.sagemaker",
+    "sm_studio_setup.emulator.services.codebuild",
+    "sm_studio_setup.emulator.services.iam",
 )
 
 _installed = False

@@ -23,7 +23,7 @@ from moto.iam.exceptions import IAMException, NotFoundException, ValidationError
 from moto.iam.models import IAMBackend
 from moto.iam.responses import IamResponse
 
-from . import access
+from ..core import access
 
 _DEFAULT_MAX_ITEMS = 100
 _SOURCE_ARN = re.compile(
