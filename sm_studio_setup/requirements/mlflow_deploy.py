@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from .model import Requirement
 from .params import Params
 from .pipelines import SAGEMAKER, pass_role, role_arn, s3_arn, trust, unique
+from .trust import sagemaker_source
 
 SOURCE = "seed 004"
 
@@ -65,6 +66,7 @@ def requirements(params: Params, options: MlflowDeployOptions | None = None) -> 
             step="create the SageMaker model",
             why="SageMaker assumes the model's execution role to pull the image and the model.",
             source=f"{SOURCE}, step 3",
+            source_arn=sagemaker_source(params, "inference"),
         ),
         pass_role(
             role,

@@ -95,9 +95,6 @@ class Params:
     kms_key_arn: str | None = None
     base_images: tuple[str, ...] = ()  # FROM images of the Dockerfile
     no_logs: bool = False  # sm-docker --no-logs: the caller does not tail the build log
-    # The Studio app the role runs (Studio's metadata ResourceArn): what SageMaker names as
-    # aws:SourceArn when it assumes the role for it.
-    studio_app_arn: str | None = None
     # Attaching to Studio: the SageMaker image's name (default: after the repository), and
     # whether the domain's default user settings or one user profile get it.
     studio_image_name: str | None = None

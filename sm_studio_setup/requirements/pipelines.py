@@ -21,7 +21,7 @@ from typing import Literal, get_args
 
 from .model import Requirement
 from .params import Params
-from .trust import assumed_by
+from .trust import assumed_by, sagemaker_source
 
 StepType = Literal[
     "processing",
@@ -67,6 +67,9 @@ class PipelinesOptions:
     json_get_buckets: tuple[str, ...] | None = None
     model_package_group: str = "pipelines-models"
     step_role_arns: tuple[str, ...] = ()
+    # The pipeline's name: SageMaker names "pipeline/<name>/*" as aws:SourceArn; unknown, only
+    # aws:SourceAccount is required of the trust.
+    pipeline_name: str | None = None
 
 
 def s3_arn(params: Params, resource: str) -> str:
@@ -81,9 +84,20 @@ def role_arn(params: Params) -> str:
     return params.arn("iam", f"role/{DEFAULT_ROLE_PATH_AND_NAME}", region="")
 
 
-def trust(params: Params, service: str, *, step: str, why: str, source: str) -> Requirement:
-    """The role's trust policy must let ``service`` assume it for this account."""
-    return assumed_by(params, service, role_arn(params), step=step, why=why, source=source)
+def trust(
+    params: Params,
+    service: str,
+    *,
+    step: str,
+    why: str,
+    source: str,
+    source_arn: str | None = None,
+) -> Requirement:
+    """The role's trust policy must let ``service`` assume it for this account (and, when
+    the service names its resource, for ``source_arn``)."""
+    return assumed_by(
+        params, service, role_arn(params), step=step, why=why, source=source, source_arn=source_arn
+    )
 
 
 def pass_role(role: str, service: str, *, step: str, why: str, source: str) -> Requirement:
@@ -169,6 +183,23 @@ def requirements(params: Params, options: PipelinesOptions | None = None) -> lis
             step="start a pipeline execution",
             why="SageMaker Pipelines assumes the execution role to run the pipeline's steps.",
             source=SOURCE,
+            source_arn=(
+                sagemaker_source(params, "pipeline", options.pipeline_name)
+                if options.pipeline_name
+                else None
+            ),
+        ),
+        *(
+            trust(
+                params,
+                SAGEMAKER,
+                step=f"run the pipeline's {feature.replace('-', ' ')}s",
+                why=f"Each {feature.replace('-', ' ')} a step starts assumes the execution role "
+                "itself, naming the job as aws:SourceArn.",
+                source=SOURCE,
+                source_arn=sagemaker_source(params, feature),
+            )
+            for feature in _job_features(options.step_types)
         ),
         pass_role(
             role,
@@ -261,6 +292,28 @@ def requirements(params: Params, options: PipelinesOptions | None = None) -> lis
             )
         )
     return unique(found)
+
+
+# The SageMaker jobs each step type runs, by the feature AWS documents their aws:SourceArn for:
+# tuning runs training jobs; AutoML runs processing and training jobs.
+_JOB_FEATURES: dict[str, tuple[str, ...]] = {
+    "processing": ("processing-job",),
+    "quality-check": ("processing-job",),
+    "clarify-check": ("processing-job",),
+    "training": ("training-job",),
+    "tuning": ("training-job",),
+    "transform": ("transform-job",),
+    "automl": ("processing-job", "training-job"),
+}
+
+
+def _job_features(step_types: tuple[str, ...]) -> list[str]:
+    found: list[str] = []
+    for step_type in step_types:
+        for feature in _JOB_FEATURES.get(step_type, ()):
+            if feature not in found:
+                found.append(feature)
+    return found
 
 
 def unique(found: list[Requirement]) -> list[Requirement]:

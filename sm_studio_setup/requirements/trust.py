@@ -13,8 +13,15 @@ the resource when the service names one:
   ``project/{project_prefix}*``: a trust policy admits it when its own pattern covers that
   pattern (the literal ``*`` is matched as a character), and the statement the fix adds is
   ``ArnLike`` on it.
-- SageMaker, for a Studio app, sends the app's ARN (Studio's metadata document names it);
-  outside Studio the requirement names any SageMaker resource of the account and region.
+- SageMaker sends, for each feature, what AWS's SageMaker Developer Guide ("Cross-service
+  confused deputy prevention") documents for it (``SAGEMAKER_SOURCE_ARNS``). For Studio that
+  is ``arn:…:sagemaker:{region}:{account}:*`` itself: the page says not to replace it with the
+  ARN of a Studio app, user profile or domain, so the ``*`` is what Studio sends, not a
+  wildcard to narrow. A trust statement narrowed to an app's ARN (what this module used to
+  write) does not admit Studio, and is judged so. Jobs send their own ARN (the documented
+  patterns ``training-job/*``, ``processing-job/*``, ``transform-job/*``), a pipeline its own
+  (``pipeline/{name}/*``), inference the account's (``*``, not a model or an endpoint). Where
+  the feature is not known, only ``aws:SourceAccount`` is required and written.
 
 Pure: no boto3, no I/O.
 """
@@ -33,10 +40,25 @@ def codebuild_projects(params: Params) -> str:
     return params.arn("codebuild", f"project/{params.project_prefix}*")
 
 
-def studio_resource(params: Params) -> str:
-    """What SageMaker names when it assumes the role: the Studio app it runs (Studio's
-    metadata says which), else any SageMaker resource of this account and region."""
-    return params.studio_app_arn or params.arn("sagemaker", "*")
+# The resource part of what SageMaker sends as aws:SourceArn, by feature, as AWS documents the
+# pattern to trust (docs/aws-behaviours.md, "What services send when they assume a role").
+SAGEMAKER_SOURCE_ARNS = {
+    "studio": "*",  # sent as it is: the * is not a wildcard
+    "training-job": "training-job/*",
+    "processing-job": "processing-job/*",
+    "transform-job": "transform-job/*",
+    "inference": "*",  # models and endpoints: not one model or endpoint
+}
+
+
+def sagemaker_source(params: Params, feature: str, pipeline: str | None = None) -> str:
+    """What SageMaker names when it assumes the role for ``feature`` (a key of
+    SAGEMAKER_SOURCE_ARNS, or "pipeline" with the pipeline's name)."""
+    if feature == "pipeline":
+        if not pipeline:
+            raise ValueError("a pipeline's aws:SourceArn names the pipeline")
+        return params.arn("sagemaker", f"pipeline/{pipeline.lower()}/*")
+    return params.arn("sagemaker", SAGEMAKER_SOURCE_ARNS[feature])
 
 
 def assumed_by(

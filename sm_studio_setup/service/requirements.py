@@ -64,8 +64,6 @@ def offline_params(
         domain_id=domain_id or (meta.domain_id if meta else None),
         user_profile=user_profile or (meta.user_profile_name if meta else None),
         space=space or (meta.space_name if meta else None),
-        # The app is the metadata's only while the parameters describe its own domain.
-        studio_app_arn=meta.resource_arn if meta and not domain_id else None,
     )
 
 

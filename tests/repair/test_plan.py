@@ -53,13 +53,14 @@ SAGEMAKER = "sagemaker.amazonaws.com"
 REGION = "us-east-1"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/service-role/AmazonSageMaker-ExecutionRole-1"
 APP_ARN = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:app/d-abc123/alice-space/jupyterlab/default"
+# What Studio sends as aws:SourceArn (SageMaker's confused-deputy page): this, not the app's ARN.
+STUDIO_SENDS = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:*"
 PARAMS = Params(
     region=REGION,
     account=ACCOUNT,
     role_arn=ROLE_ARN,
     domain_id="d-abc123",
     user_profile="alice",
-    studio_app_arn=APP_ARN,
 )
 PROJECT = f"arn:aws:codebuild:{REGION}:{ACCOUNT}:project/{PARAMS.project_prefix}"
 OURS = policy_name("image-build")
@@ -125,7 +126,7 @@ CB_CONTEXT = dict(CB_TRUST.context)
 def test_the_trust_requirements_carry_what_the_services_send() -> None:
     assert CB_TRUST.action == "sts:AssumeRole"
     assert dict(CB_TRUST.context) == {"aws:SourceAccount": ACCOUNT, "aws:SourceArn": f"{PROJECT}*"}
-    assert dict(SM_TRUST.context) == {"aws:SourceAccount": ACCOUNT, "aws:SourceArn": APP_ARN}
+    assert dict(SM_TRUST.context) == {"aws:SourceAccount": ACCOUNT, "aws:SourceArn": STUDIO_SENDS}
     assert not CB_TRUST.optional
 
 
@@ -150,6 +151,8 @@ PROBE_CONTEXTS = [
         f"arn:aws:codebuild:{REGION}:{ACCOUNT}:project/someone-else",
         f"arn:aws:codebuild:eu-west-1:{ACCOUNT}:project/{PARAMS.project_prefix}X",
         APP_ARN,
+        STUDIO_SENDS,
+        f"arn:aws:sagemaker:{REGION}:{OTHER}:*",
         f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:app/d-abc123/bob-space/jupyterlab/default",
         f"arn:aws:sagemaker:{REGION}:{OTHER}:training-job/t",
     )
@@ -540,7 +543,7 @@ def test_statuses_decide_what_is_granted() -> None:
         if r not in (denied, unknown, missing_req) and not r.optional
     ]
     assessed += [
-        Assessed(denied, "denied", "identity policy 'Guard'\n Statement[0] (Sid NoProjects)"),
+        Assessed(denied, "blocked", "identity policy 'Guard'\n Statement[0] (Sid NoProjects)"),
         Assessed(unknown, "unknown", "the check could not read"),
         Assessed(missing_req, "missing", ""),
         *[Assessed(r, "missing", "") for r in optional],
@@ -574,9 +577,9 @@ def test_all_allowed_is_an_empty_plan() -> None:
     assert plan.change.policies == {}
 
 
-def test_denied_trust_is_blocked_not_merged() -> None:
+def test_blocked_trust_is_not_merged() -> None:
     plan = make_plan(
-        role(), "image-build", [Assessed(CB_TRUST, "denied", "a Deny")], source_account=ACCOUNT
+        role(), "image-build", [Assessed(CB_TRUST, "blocked", "a Deny")], source_account=ACCOUNT
     )
     assert plan.trust_after is None
     (sentence,) = plan.blocked
@@ -797,7 +800,7 @@ def _plans() -> list[Plan]:
         make_plan(
             role(None),
             "image-build",
-            assess(IMAGE_BUILD, "unknown", codebuild_CreateProject="denied"),
+            assess(IMAGE_BUILD, "unknown", codebuild_CreateProject="blocked"),
             source_account=ACCOUNT,
         ),
     ]
