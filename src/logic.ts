@@ -13,7 +13,7 @@ import {
 import { SetupApiError } from './request';
 import { Body } from './service';
 
-/** The four states a finding shows; the API's `denied` (an explicit Deny) reads as blocked. */
+/** The four states a finding shows; `blocked` needs an administrator (a Deny, a boundary, an SCP). */
 export type Shown = 'allowed' | 'missing' | 'unknown' | 'blocked';
 
 export function shownStatus(finding: IFinding): Shown {
@@ -22,7 +22,7 @@ export function shownStatus(finding: IFinding): Shown {
       return 'allowed';
     case 'missing':
       return 'missing';
-    case 'denied':
+    case 'blocked':
       return 'blocked';
     default:
       return 'unknown';
@@ -40,7 +40,7 @@ export const STATUS_LABEL: Record<Shown, string> = {
   allowed: 'allowed',
   missing: 'missing',
   unknown: 'not known',
-  blocked: 'denied by a policy'
+  blocked: 'blocked by a policy'
 };
 
 export const WHO_LABEL: Record<IFinding['who'], string> = {

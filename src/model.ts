@@ -43,7 +43,7 @@ export const APP_TYPES = ['JupyterLab', 'CodeEditor', 'KernelGateway'] as const;
 export type AppType = (typeof APP_TYPES)[number];
 
 export type Verdict = 'ready' | 'gaps' | 'unknown';
-export type FindingStatus = 'allowed' | 'missing' | 'denied' | 'unknown';
+export type FindingStatus = 'allowed' | 'missing' | 'blocked' | 'unknown';
 
 export interface IFinding {
   step: string;
@@ -57,6 +57,10 @@ export interface IFinding {
   evidence: string;
   fix: string;
   optional: boolean;
+  /** For `blocked`: which kind of policy blocks (explicit-deny, boundary, scp, ...). */
+  blocked_by?: string | null;
+  /** What a probe's answer rests on, and whether AWS confirms it. */
+  premise?: string | null;
 }
 
 export interface ILintFinding {

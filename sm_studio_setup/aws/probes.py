@@ -34,7 +34,7 @@ import botocore.exceptions
 from ..requirements.model import Requirement
 from .session import client, error_code, is_access_denied
 
-__all__ = ["ProbeResult", "deny_kind", "probe"]
+__all__ = ["PREMISES", "ProbeResult", "deny_kind", "premise_of", "probe"]
 
 Status = Literal["allowed", "denied", "unknown"]
 
@@ -44,6 +44,68 @@ class ProbeResult:
     status: Status
     evidence: str  # what was called and what AWS answered, for the report
     deny_kind: str | None = None  # for "denied": which policy type denied, when AWS says so
+    premise: str = ""  # what the answer rests on, said as confirmed or not (PREMISES)
+
+
+# What each probe's answer rests on, and the public source that confirms it (None: nothing
+# public confirms it; docs/aws-behaviours.md lists each with the test that pins it, and
+# scripts/aws-conformance asks AWS). A finding says which, so the user sees how far an
+# "allowed" from a probe can be trusted.
+PREMISES: dict[str, tuple[str, str | None]] = {
+    "codebuild:batchgetbuilds": (
+        "CodeBuild authorizes BatchGetBuilds on the project named in the build id before it "
+        "looks the build up",
+        None,
+    ),
+    "codebuild:deleteproject": (
+        "CodeBuild authorizes DeleteProject before it looks the project up",
+        None,
+    ),
+    "codebuild:startbuild": (
+        "CodeBuild authorizes StartBuild before it looks the project up",
+        None,
+    ),
+    "codebuild:stopbuild": (
+        "CodeBuild authorizes StopBuild on the project named in the build id before it looks "
+        "the build up",
+        None,
+    ),
+    "logs:getlogevents": (
+        "CloudWatch Logs authorizes GetLogEvents before it looks the log group up",
+        None,
+    ),
+    "ecr:describeimages": (
+        "ECR authorizes DescribeImages before it looks the repository and the tag up",
+        None,
+    ),
+    "ecr:describerepositories": (
+        "ECR authorizes DescribeRepositories before it looks the repository up",
+        None,
+    ),
+    "s3:abortmultipartupload": (
+        "S3 authorizes AbortMultipartUpload before it looks the upload id up",
+        None,
+    ),
+    "s3:listallmybuckets": (
+        "ListBuckets names no resource: it is answered when s3:ListAllMyBuckets allows it",
+        "Amazon S3 API Reference, ListBuckets (permissions)",
+    ),
+    "s3:listbucket": (
+        "ListObjectsV2 on an existing bucket is answered when s3:ListBucket allows it",
+        "Amazon S3 API Reference, ListObjectsV2 (permissions)",
+    ),
+}
+
+
+def premise_of(action: str) -> str:
+    """A probe's premise as a finding shows it."""
+    found = PREMISES.get(action.lower())
+    if found is None:
+        return ""
+    text, source = found
+    if source is None:
+        return f"Unconfirmed: {text} (no public source says so; docs/aws-behaviours.md)."
+    return f"{text} ({source})."
 
 
 # ------------------------------------------------------------------------- AccessDenied text
@@ -343,6 +405,7 @@ def probe(session: Any, requirement: Requirement) -> ProbeResult:
             "unknown", f"{req.action} is not probed: the resource is in {call.region}"
         )
     shown = f"{call.service}.{call.operation}"
+    premise = premise_of(action)
     try:
         getattr(client(session, call.service), call.operation)(**call.kwargs)
     except botocore.exceptions.ClientError as exc:
@@ -350,10 +413,10 @@ def probe(session: Any, requirement: Requirement) -> ProbeResult:
         message = str(exc.response.get("Error", {}).get("Message", ""))
         evidence = f"{shown} -> {code}: {message}".rstrip(": ")
         if is_access_denied(exc):
-            return ProbeResult("denied", evidence, deny_kind(message))
+            return ProbeResult("denied", evidence, deny_kind(message), premise)
         if code in call.not_found:
-            return ProbeResult("allowed", evidence)
+            return ProbeResult("allowed", evidence, premise=premise)
         return ProbeResult("unknown", evidence)
     except botocore.exceptions.BotoCoreError as exc:
         return ProbeResult("unknown", f"{shown} failed: {exc}")
-    return ProbeResult("allowed", f"{shown} -> OK")
+    return ProbeResult("allowed", f"{shown} -> OK", premise=premise)

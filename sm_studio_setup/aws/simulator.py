@@ -1,9 +1,12 @@
 """Asking IAM's policy simulator how the role's own policies judge each requirement.
 
 ``iam:SimulatePrincipalPolicy`` with ``PolicySourceArn`` = the role evaluates the role's identity
-policies and permissions boundary exactly as AWS does (SCPs and resource policies are not part
-of it), so where the role may call it, it is the authoritative answer for ``caller`` and
-``build`` requirements. ``trust`` requirements are not simulated: the simulator's caller must be
+policies, its permissions boundary and the Organizations SCPs as AWS does (resource policies are
+not part of it), so where the role may call it, it is the authoritative answer for ``caller``
+and ``build`` requirements. Each result carries ``PermissionsBoundaryDecisionDetail`` and
+``OrganizationsDecisionDetail`` (botocore's IAM model, ``EvaluationResult``): an implicit deny
+that the boundary or an SCP decides is not a gap an added statement closes, and the check
+says so. ``trust`` requirements are not simulated: the simulator's caller must be
 an IAM user or role, never a service principal such as ``codebuild.amazonaws.com``.
 
 A managed Studio role is usually not allowed to simulate itself (docs/ARCHITECTURE.md, "What a
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import botocore.exceptions
@@ -22,7 +26,17 @@ import botocore.exceptions
 from ..requirements.model import ContextValue, Requirement
 from .session import client, is_access_denied, translate
 
-__all__ = ["Decisions", "simulate"]
+__all__ = ["Decisions", "Simulated", "simulate"]
+
+
+@dataclass(frozen=True)
+class Simulated:
+    """One simulated decision: ``allowed``, ``implicitDeny`` or ``explicitDeny``, and whether
+    the boundary and the SCPs allowed it (None when the simulator does not say)."""
+
+    decision: str
+    boundary_allowed: bool | None = None
+    organizations_allowed: bool | None = None
 
 
 class _SimulatorDenied(Exception):
@@ -56,7 +70,7 @@ def _context_entries(key: _ContextKey) -> list[dict[str, Any]]:
     ]
 
 
-class Decisions(Mapping[Requirement, str]):
+class Decisions(Mapping[Requirement, Simulated]):
     """The simulator's decision per requirement, in input order.
 
     A mapping keyed by ``Requirement`` although ``Requirement`` is not hashable (its
@@ -64,16 +78,16 @@ class Decisions(Mapping[Requirement, str]):
     """
 
     def __init__(self) -> None:
-        self._items: dict[tuple[Any, ...], tuple[Requirement, str]] = {}
+        self._items: dict[tuple[Any, ...], tuple[Requirement, Simulated]] = {}
 
     @staticmethod
     def _key(req: Requirement) -> tuple[Any, ...]:
         return (req.key, _context_key(req.context), req.optional, req.step, req.why, req.source)
 
-    def __setitem__(self, req: Requirement, decision: str) -> None:
+    def __setitem__(self, req: Requirement, decision: Simulated) -> None:
         self._items[self._key(req)] = (req, decision)
 
-    def __getitem__(self, req: Requirement) -> str:
+    def __getitem__(self, req: Requirement) -> Simulated:
         if not isinstance(req, Requirement):
             raise KeyError(req)
         return self._items[self._key(req)][1]
@@ -97,13 +111,14 @@ class Decisions(Mapping[Requirement, str]):
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"Decisions({[(r.who, r.action, r.resource, d) for r, d in self.items()]})"
+        found = [(r.who, r.action, r.resource, d.decision) for r, d in self.items()]
+        return f"Decisions({found})"
 
 
 def simulate(session: Any, role_arn: str, requirements: Sequence[Requirement]) -> Decisions | None:
-    """``"allowed"``, ``"implicitDeny"`` or ``"explicitDeny"`` for each caller and build
-    requirement, as the simulator decides for ``role_arn``; None when the simulator itself is
-    denied. Trust requirements are left out of the result.
+    """The simulator's ``Simulated`` decision for each caller and build requirement, as it
+    decides for ``role_arn``; None when the simulator itself is denied. Trust requirements are
+    left out of the result.
 
     One simulation per distinct request context, covering every action and resource of that
     group; every page of results is read.
@@ -117,7 +132,9 @@ def simulate(session: Any, role_arn: str, requirements: Sequence[Requirement]) -
         groups.setdefault((_context_key(req.context), req.resource == "*"), []).append(req)
     iam = client(session, "iam")
 
-    def one(key: _ContextKey, star: bool, reqs: list[Requirement]) -> dict[tuple[str, str], str]:
+    def one(
+        key: _ContextKey, star: bool, reqs: list[Requirement]
+    ) -> dict[tuple[str, str], Simulated]:
         kwargs: dict[str, Any] = {
             "PolicySourceArn": role_arn,
             "ActionNames": sorted({r.action for r in reqs}, key=str.lower),
@@ -126,13 +143,13 @@ def simulate(session: Any, role_arn: str, requirements: Sequence[Requirement]) -
             kwargs["ResourceArns"] = sorted({r.resource for r in reqs})
         if key:
             kwargs["ContextEntries"] = _context_entries(key)
-        decisions: dict[tuple[str, str], str] = {}
+        decisions: dict[tuple[str, str], Simulated] = {}
         try:
             for page in iam.get_paginator("simulate_principal_policy").paginate(**kwargs):
                 for result in page.get("EvaluationResults", []):
                     action = str(result["EvalActionName"]).lower()
                     resource = str(result.get("EvalResourceName", "*"))
-                    decisions[(action, resource)] = str(result["EvalDecision"])
+                    decisions[(action, resource)] = _simulated(result)
         except botocore.exceptions.ClientError as exc:
             if is_access_denied(exc):
                 raise _SimulatorDenied from exc
@@ -151,7 +168,7 @@ def simulate(session: Any, role_arn: str, requirements: Sequence[Requirement]) -
         except _SimulatorDenied:
             # The role may not call the simulator: nothing can be learnt this way.
             return None
-    found: dict[int, str] = {}  # id(requirement) -> decision
+    found: dict[int, Simulated] = {}  # id(requirement) -> decision
     for reqs, decisions in answers:
         for req in reqs:
             decision = decisions.get((req.action.lower(), req.resource))
@@ -165,3 +182,13 @@ def simulate(session: Any, role_arn: str, requirements: Sequence[Requirement]) -
         if id(req) in found:
             out[req] = found[id(req)]
     return out
+
+
+def _simulated(result: Mapping[str, Any]) -> Simulated:
+    boundary = result.get("PermissionsBoundaryDecisionDetail") or {}
+    organizations = result.get("OrganizationsDecisionDetail") or {}
+    return Simulated(
+        str(result["EvalDecision"]),
+        boundary.get("AllowedByPermissionsBoundary"),
+        organizations.get("AllowedByOrganizations"),
+    )

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from sm_studio_setup.iam import TrustMergeError
-from sm_studio_setup.requirements.model import Requirement, requirement_json
+from sm_studio_setup.requirements.model import BLOCKERS, Requirement, requirement_json
 from sm_studio_setup.requirements.policy import (
     MAX_INLINE_POLICY_CHARS,
     PolicyTooLargeError,
@@ -40,7 +40,7 @@ POLICY_PREFIX = "sm-studio-setup-"
 TRUST_POLICY_DEFAULT_CHARS = 2_048
 TRUST_POLICY_MAX_CHARS = 4_096
 
-Status = Literal["allowed", "missing", "denied", "unknown"]
+Status = Literal["allowed", "missing", "blocked", "unknown"]
 
 
 def policy_name(profile: str) -> str:
@@ -69,6 +69,7 @@ class Assessed:
     requirement: Requirement
     status: Status
     evidence: str = ""
+    blocked_by: str | None = None  # for "blocked": which kind of policy (model.BLOCKERS)
 
 
 @dataclass(frozen=True)
@@ -323,8 +324,8 @@ def make_plan(
     Granted: every required permission the check found ``missing``, and those it could not
     establish (``unknown``), which are said to be unverified — granting what a role may
     already have changes nothing, leaving it out would fail the build. Never granted: what is
-    optional (sm-docker works without it) and what is ``denied`` (an explicit Deny, a boundary
-    or an SCP, which no Allow overrides): those are named in ``blocked``.
+    optional (sm-docker works without it) and what is ``blocked`` (an explicit Deny, a boundary
+    or an SCP, which no Allow overrides): those are named in ``blocked``, with what blocks.
     """
     name = policy_name(profile)
     blocked: list[str] = []
@@ -337,10 +338,14 @@ def make_plan(
         req = item.requirement
         if req.optional or item.status == "allowed":
             continue
-        if item.status == "denied":
+        if item.status == "blocked":
+            what = BLOCKERS.get(
+                item.blocked_by or "explicit-deny", "a policy this fix does not write"
+            )
             blocked.append(
-                f"{req.action} on {req.resource} is explicitly denied ({_one_line(item.evidence)})"
-                ": an added Allow cannot override it; ask whoever owns that Deny, boundary or SCP."
+                f"{req.action} on {req.resource} is blocked by {what} "
+                f"({_one_line(item.evidence)}): an added Allow cannot override it; ask an "
+                "administrator who owns it."
             )
             continue
         if req.who == "trust":

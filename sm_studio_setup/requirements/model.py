@@ -20,6 +20,18 @@ class ParamError(ValueError):
 
 ContextValue = str | tuple[str, ...]
 
+# What can deny a requirement so that no added Allow helps, in the words a finding uses: only an
+# administrator can act on these (the check reports them "blocked", the fix never grants them).
+BLOCKERS = {
+    "explicit-deny": "an explicit Deny statement",
+    "boundary": "the role's permissions boundary",
+    "scp": "a service control policy of AWS Organizations",
+    "rcp": "a resource control policy of AWS Organizations",
+    "session": "the session policy",
+    "resource": "the resource's own policy",
+    "vpc-endpoint": "a VPC endpoint policy",
+}
+
 
 @dataclass(frozen=True)
 class Requirement:

@@ -19,18 +19,21 @@ import boto3
 from ..aws.discovery import Discovery, caller_identity, finish, locate, target_role
 from ..aws.metadata import read_metadata
 from ..aws.probes import prepare, probe
-from ..aws.simulator import simulate
+from ..aws.simulator import Simulated, simulate
 from ..aws.snapshot import RoleSnapshot, read_role
 from ..errors import BadInput
 from ..iam import Policy, PolicyValidationError, compile_policy, lint
-from ..requirements.model import Requirement
+from ..requirements.model import BLOCKERS, Requirement
 from ..requirements.params import Params, partition_of
 from ..requirements.policy import judge
 from ..requirements.profiles import requirements_for
 from .options import CheckOptions
 from .secrets import parse_secrets
 
-Status = Literal["allowed", "missing", "denied", "unknown"]
+# "blocked": denied by what a new Allow cannot override (an explicit Deny, a permissions
+# boundary, an SCP or RCP, a session policy): an administrator must act; ``blocked_by`` says
+# which kind of policy.
+Status = Literal["allowed", "missing", "blocked", "unknown"]
 Source = Literal["local", "simulator", "probe", "none"]
 Verdict = Literal["ready", "gaps", "unknown"]
 
@@ -52,6 +55,10 @@ class Finding:
     optional: bool = False
     principal: str | None = None
     context: dict[str, Any] = field(default_factory=dict)
+    # For "blocked": explicit-deny, boundary, scp, rcp, session, resource or vpc-endpoint.
+    blocked_by: str | None = None
+    # For a probe's answer: what it rests on, said as confirmed or not (aws/probes.PREMISES).
+    premise: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,7 +75,7 @@ class Report:
         return EXIT_CODES[self.verdict]
 
     def gaps(self) -> list[Finding]:
-        return [f for f in self.findings if f.status in ("missing", "denied") and not f.optional]
+        return [f for f in self.findings if f.status in ("missing", "blocked") and not f.optional]
 
     @classmethod
     def from_json(cls, body: dict[str, Any]) -> Report:
@@ -77,7 +84,11 @@ class Report:
             verdict=body["verdict"],
             profile=body["profile"],
             identity=dict(body["identity"]),
-            findings=[Finding(**f) for f in body["findings"]],
+            # Records written before "blocked" was named say "denied".
+            findings=[
+                Finding(**{**f, "status": "blocked" if f["status"] == "denied" else f["status"]})
+                for f in body["findings"]
+            ],
             lint=list(body["lint"]),
             notes=list(body["notes"]),
         )
@@ -107,7 +118,6 @@ def build_params(
     domain_id: str | None,
     user_profile: str | None,
     space: str | None,
-    studio_app_arn: str | None = None,
 ) -> Params:
     """Requirement parameters: where the build runs, plus the user's build options."""
     try:
@@ -128,7 +138,6 @@ def build_params(
             kms_key_arn=options.kms_key_arn,
             base_images=options.base_images,
             no_logs=options.no_logs,
-            studio_app_arn=studio_app_arn,
             studio_image_name=options.image_name,
             studio_scope=options.scope,
             secrets=tuple((s.kind, s.source) for s in parse_secrets(options.secrets)),
@@ -147,11 +156,13 @@ def params_of(found: Discovery, options: CheckOptions) -> Params:
         domain_id=found.domain_id,
         user_profile=found.user_profile,
         space=found.space,
-        studio_app_arn=found.app_arn,
     )
 
 
-def _fix(req: Requirement, profile: str) -> str:
+def _fix(req: Requirement, profile: str, blocked_by: str | None) -> str:
+    if blocked_by is not None:
+        what = BLOCKERS.get(blocked_by, "a policy this tool does not write")
+        return f"an administrator must change {what}; an added Allow cannot override it"
     if req.who == "trust":
         return f"add {req.principal} to the role's trust policy"
     return f"grant it in the inline policy sm-studio-setup-{profile}"
@@ -163,7 +174,11 @@ def _finding(
     source: Source,
     evidence: str,
     profile: str,
+    blocked_by: str | None = None,
+    premise: str | None = None,
 ) -> Finding:
+    if status == "blocked" and blocked_by is None:
+        blocked_by = "explicit-deny"
     return Finding(
         step=req.step,
         status=status,
@@ -173,10 +188,12 @@ def _finding(
         why=req.why,
         source=source,
         evidence=evidence,
-        fix="" if status in ("allowed", "unknown") else _fix(req, profile),
+        fix="" if status in ("allowed", "unknown") else _fix(req, profile, blocked_by),
         optional=req.optional,
         principal=req.principal,
         context={k: v if isinstance(v, str) else list(v) for k, v in req.context.items()},
+        blocked_by=blocked_by if status == "blocked" else None,
+        premise=premise or None,
     )
 
 
@@ -252,23 +269,25 @@ def _local(req: Requirement, compiled: _Compiled, role_arn: str, profile: str) -
         boundary=compiled.boundary,
         role_arn=role_arn,
     )
+    blocked_by = None
     if decision.result == "allowed":
         status: Status = "allowed"
     elif decision.result == "explicit_deny":
-        status = "denied"
+        status, blocked_by = "blocked", "explicit-deny"
+    elif decision.decided_by in _NOT_GRANTABLE:
+        # No identity statement can lift a boundary's (or a session's) implicit deny.
+        status, blocked_by = "blocked", _NOT_GRANTABLE[decision.decided_by]
     else:
         status = "missing"
     evidence = "; ".join(ref.label() for ref in (decision.blocking or decision.matched)) or (
         decision.reasons[-1] if decision.reasons else decision.result
     )
-    return _finding(req, status, "local", evidence, profile)
+    return _finding(req, status, "local", evidence, profile, blocked_by)
 
 
-_SIMULATED: dict[str, Status] = {
-    "allowed": "allowed",
-    "implicitDeny": "missing",
-    "explicitDeny": "denied",
-}
+_NOT_GRANTABLE = {"boundary": "boundary", "scp": "scp", "session": "session"}
+# A probe's AccessDenied names the policy type (aws/probes.py deny_kind).
+_PROBE_BLOCKERS = {"explicit-identity": "explicit-deny", "explicit-resource": "resource"}
 
 
 def judge_requirements(
@@ -324,22 +343,56 @@ def judge_requirements(
             )
         for i, req in permission_reqs:
             if simulated is not None and req in simulated:
-                decision = simulated[req]
-                findings[i] = _finding(
-                    req, _SIMULATED.get(decision, "unknown"), "simulator", decision, profile
-                )
+                findings[i] = _simulated(req, simulated[req], profile)
                 continue
             result = probed[i]
             if result.status == "allowed":
-                findings[i] = _finding(req, "allowed", "probe", result.evidence, profile)
+                findings[i] = _finding(
+                    req, "allowed", "probe", result.evidence, profile, premise=result.premise
+                )
             elif result.status == "denied":
                 # Only "no policy allows" is a gap a new statement fixes; an explicit deny, an
                 # SCP or a boundary needs someone else.
-                status: Status = "missing" if result.deny_kind == "implicit" else "denied"
-                findings[i] = _finding(req, status, "probe", result.evidence, profile)
+                if result.deny_kind == "implicit":
+                    findings[i] = _finding(
+                        req, "missing", "probe", result.evidence, profile, premise=result.premise
+                    )
+                else:
+                    kind = result.deny_kind or "explicit-identity"
+                    findings[i] = _finding(
+                        req,
+                        "blocked",
+                        "probe",
+                        result.evidence,
+                        profile,
+                        _PROBE_BLOCKERS.get(kind, kind),
+                        result.premise,
+                    )
             else:
                 findings[i] = _finding(req, "unknown", "none", result.evidence, profile)
     return [findings[i] for i in range(len(requirements))]
+
+
+def _simulated(req: Requirement, decision: Simulated, profile: str) -> Finding:
+    """The simulator's answer as a finding: an implicit deny is a gap only when the identity
+    policies are what lack the Allow; when the boundary or an SCP does not allow it
+    (PermissionsBoundaryDecisionDetail, OrganizationsDecisionDetail), no grant can help."""
+    evidence = decision.decision
+    if decision.decision == "allowed":
+        return _finding(req, "allowed", "simulator", evidence, profile)
+    blocker = None
+    if decision.organizations_allowed is False:
+        blocker = "scp"
+    elif decision.boundary_allowed is False:
+        blocker = "boundary"
+    elif decision.decision == "explicitDeny":
+        blocker = "explicit-deny"
+    if blocker is not None:
+        evidence += f" ({BLOCKERS[blocker]} does not allow it)"
+        return _finding(req, "blocked", "simulator", evidence, profile, blocker)
+    if decision.decision == "implicitDeny":
+        return _finding(req, "missing", "simulator", evidence, profile)
+    return _finding(req, "unknown", "simulator", evidence, profile)
 
 
 def unreadable_documents(snapshot: RoleSnapshot) -> dict[str, str]:
@@ -349,7 +402,7 @@ def unreadable_documents(snapshot: RoleSnapshot) -> dict[str, str]:
 
 def _verdict(findings: Sequence[Finding]) -> Verdict:
     required = [f for f in findings if not f.optional]
-    if any(f.status in ("missing", "denied") for f in required):
+    if any(f.status in ("missing", "blocked") for f in required):
         return "gaps"
     if any(f.status == "unknown" for f in required):
         return "unknown"

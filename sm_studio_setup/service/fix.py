@@ -141,7 +141,7 @@ def _read_ours(iam: Any, role: str, name: str) -> tuple[bool, str | None]:
 
 def plan_from(assessment: Assessment, ours: tuple[bool, str | None] = (False, None)) -> Plan:
     assessed = [
-        Assessed(req, finding.status, finding.evidence)
+        Assessed(req, finding.status, finding.evidence, finding.blocked_by)
         for req, finding in zip(assessment.requirements, assessment.report.findings, strict=True)
     ]
     return make_plan(

@@ -18,7 +18,7 @@ import { build, finding } from './fakes';
 
 describe('findings', () => {
   it('shows an explicit deny as blocked', () => {
-    expect(shownStatus(finding({ status: 'denied' }))).toBe('blocked');
+    expect(shownStatus(finding({ status: 'blocked' }))).toBe('blocked');
     expect(shownStatus(finding({ status: 'missing' }))).toBe('missing');
     expect(shownStatus(finding({ status: 'unknown' }))).toBe('unknown');
   });
@@ -27,7 +27,7 @@ describe('findings', () => {
     const groups = groupByStep([
       finding({ step: 'b' }),
       finding({ step: 'a', status: 'unknown' }),
-      finding({ step: 'b', status: 'denied' }),
+      finding({ step: 'b', status: 'blocked' }),
       finding({ step: 'a', status: 'allowed' })
     ]);
     expect(groups.map(g => [g.step, g.worst, g.findings.length])).toEqual([

@@ -108,7 +108,7 @@ describe('SetupPanelView', () => {
         findings: [
           finding(),
           finding({ status: 'missing', action: 'codebuild:CreateProject' }),
-          finding({ status: 'denied', action: 'iam:PassRole' }),
+          finding({ status: 'blocked', action: 'iam:PassRole' }),
           finding({ status: 'unknown', source: 'none' })
         ]
       })

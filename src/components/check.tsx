@@ -61,6 +61,12 @@ function FindingRow(props: { finding: IFinding }): JSX.Element {
           <dd className="jp-SmSetup-mono">{f.evidence || '—'}</dd>
           <dt>Known from</dt>
           <dd>{SOURCE_LABEL[f.source] ?? f.source}</dd>
+          {f.premise && (
+            <>
+              <dt>Rests on</dt>
+              <dd data-testid="finding-premise">{f.premise}</dd>
+            </>
+          )}
           {shown !== 'allowed' && f.fix && (
             <>
               <dt>Fix</dt>
@@ -94,7 +100,7 @@ export function ReportView(props: {
         <span className="jp-SmSetup-mono">{report.profile}</span>:{' '}
         {counts.allowed} allowed · {counts.missing} missing
         {optional > 0 ? ` (${optional} optional)` : ''} · {counts.unknown}{' '}
-        unknown{counts.blocked ? ` · ${counts.blocked} denied` : ''}
+        unknown{counts.blocked ? ` · ${counts.blocked} blocked` : ''}
         {props.seconds !== null && (
           <span data-testid="check-seconds">
             {' '}

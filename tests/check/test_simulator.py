@@ -11,7 +11,7 @@ import boto3
 import pytest
 
 from sm_studio_setup.aws.simulator import simulate
-from sm_studio_setup.emulator.server import Emulator
+from sm_studio_setup.emulator.core.server import Emulator
 from sm_studio_setup.requirements.model import Requirement
 from sm_studio_setup.requirements.params import Params
 from sm_studio_setup.requirements.policy import missing
@@ -88,7 +88,7 @@ def test_decisions_equal_the_local_engines(emulator: Emulator) -> None:
     judged = [r for r in reqs if r.who != "trust"]
     # Every caller and build requirement is answered; trust cannot be simulated.
     assert list(decisions) == judged
-    assert set(decisions.values()) <= {"allowed", "implicitDeny", "explicitDeny"}
+    assert {d.decision for d in decisions.values()} <= {"allowed", "implicitDeny", "explicitDeny"}
     policies, trust, boundary = role_documents(emulator)
     expected_missing = missing(
         judged,
@@ -97,9 +97,9 @@ def test_decisions_equal_the_local_engines(emulator: Emulator) -> None:
         boundary=boundary,
         role_arn=info.role_arn,
     )
-    assert [r for r in judged if decisions[r] != "allowed"] == expected_missing
+    assert [r for r in judged if decisions[r].decision != "allowed"] == expected_missing
     # The demo role has real gaps (CreateProject, PassRole) and real grants (StartBuild).
-    by_action = {r.action: decisions[r] for r in judged if r.who == "caller"}
+    by_action = {r.action: decisions[r].decision for r in judged if r.who == "caller"}
     assert by_action["codebuild:CreateProject"] == "implicitDeny"
     assert by_action["iam:PassRole"] == "implicitDeny"
     assert by_action["codebuild:StartBuild"] == "allowed"

@@ -7,7 +7,7 @@ import html
 from ...errors import Command, Surface
 from ...service.check import Finding, Report
 
-_MARK = {"allowed": "ok", "missing": "MISSING", "denied": "DENIED", "unknown": "unknown"}
+_MARK = {"allowed": "ok", "missing": "MISSING", "blocked": "BLOCKED", "unknown": "unknown"}
 _HEADLINE = {
     "ready": "Ready: the role has everything this workflow needs.",
     "gaps": "Gaps: the role lacks what the steps below need.",
@@ -44,10 +44,12 @@ def render_text(report: Report, surface: Surface = "cli", fix: Command | None = 
         lines.append(
             f"  {_MARK[f.status]:<8} {f.who:<7} {f.action} {_target(f)}{optional} [{f.source}]"
         )
-        if f.status in ("missing", "denied"):
+        if f.status in ("missing", "blocked"):
             lines.append(f"           {f.why} Fix: {f.fix}.")
         elif f.status == "unknown":
             lines.append(f"           could not tell: {f.evidence}")
+        if f.premise and f.premise.startswith("Unconfirmed"):
+            lines.append(f"           {f.premise}")
     for item in report.lint:
         lines.append(f"lint {item['severity']} {item['policy']} {item['path']}: {item['message']}")
     lines.extend(f"note: {note}" for note in report.notes)
@@ -63,7 +65,9 @@ _COLUMNS = ("step", "status", "who", "action", "resource", "how known", "why", "
 def render_html(report: Report, fix: Command | None = None) -> str:
     rows = []
     for f in report.findings:
-        detail = f.fix if f.status in ("missing", "denied") else f.evidence
+        detail = f.fix if f.status in ("missing", "blocked") else f.evidence
+        if f.premise:
+            detail += f" — {f.premise}"
         cells = [
             html.escape(f.step),
             f"<b>{html.escape(_MARK.get(f.status, f.status))}</b>",

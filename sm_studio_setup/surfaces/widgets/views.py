@@ -12,7 +12,7 @@ from typing import Any
 from ...errors import INPUTS, SetupError
 from ...service.check import Finding, Report
 
-MARKS = {"allowed": "✓", "missing": "✗", "denied": "✗", "unknown": "?"}
+MARKS = {"allowed": "✓", "missing": "✗", "blocked": "⊘", "unknown": "?"}
 _WHO = {
     "caller": "you (the role, starting the build)",
     "build": "CodeBuild (the role, running the build)",
@@ -93,11 +93,12 @@ def _who(f: Finding) -> str:
 
 
 def _detail(f: Finding) -> str:
-    if f.status in ("missing", "denied"):
-        return f"{f.why} Fix: {f.fix}." if f.fix else f.why
+    premise = f" {f.premise}" if f.premise else ""
+    if f.status in ("missing", "blocked"):
+        return (f"{f.why} Fix: {f.fix}." if f.fix else f.why) + premise
     if f.status == "unknown":
         return f"{f.why} Could not tell: {f.evidence}"
-    return f.why
+    return f.why + premise
 
 
 def _row(f: Finding) -> str:
