@@ -66,3 +66,29 @@ def image_pushed(session: Any, repository: str, tag: str) -> tuple[str, datetime
         return None
     pushed = details[0].get("imagePushedAt") or datetime.now(timezone.utc)
     return str(details[0]["imageDigest"]), pushed
+
+
+# What SageMaker's CreateImageVersion accepts: one image manifest. An index (buildx's default
+# with a provenance attestation, or a multi-platform build) is refused with "Unsupported manifest
+# media type" (docs/aws-behaviours.md).
+INDEX_MEDIA_TYPES = frozenset(
+    {
+        "application/vnd.oci.image.index.v1+json",
+        "application/vnd.docker.distribution.manifest.list.v2+json",
+    }
+)
+
+
+def manifest_media_type(session: Any, repository: str, reference: str) -> str | None:
+    """The manifest media type ECR has for ``repository`` at a tag or ``sha256:`` digest; None
+    when ECR does not say or may not be asked (ecr:DescribeImages is optional for attach)."""
+    key = "imageDigest" if reference.startswith("sha256:") else "imageTag"
+    try:
+        answer = client(session, "ecr").describe_images(
+            repositoryName=repository, imageIds=[{key: reference}]
+        )
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError):
+        return None
+    details = answer.get("imageDetails") or []
+    found = details[0].get("imageManifestMediaType") if details else None
+    return str(found) if found else None

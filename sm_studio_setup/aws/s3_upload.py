@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import botocore.exceptions
 
-from ..errors import BadInput
+from ..errors import AwsAccessDenied, BadInput
 from .session import client, error_code, translate
 
 PART_SIZE = 8 * 1024 * 1024  # S3's minimum is 5 MiB for every part but the last
@@ -59,11 +59,14 @@ def ensure_bucket(session: Any, bucket: str, *, account: str, region: str, creat
             _create(s3, bucket, region)
             return
         if status == 403 and code not in ("AccessDenied", "AccessDeniedException"):
-            raise BadInput(
+            # A refused HEAD has no body: another account's bucket and a missing s3:ListBucket
+            # look alike. Still an AccessDenied, so a grant made moments ago is waited for.
+            raise AwsAccessDenied(
                 f"The bucket {bucket} belongs to another account or may not be read with these "
                 "credentials.",
-                "Use a bucket of this account.",
+                "Use a bucket of this account, or grant s3:ListBucket on it (the check says).",
                 field="bucket",
+                details={"code": code},
             ) from exc
         raise translate(exc, f"looking up bucket {bucket}") from exc
     except botocore.exceptions.BotoCoreError as exc:

@@ -92,6 +92,9 @@ def docker_argv(spec: BuildSpecInput) -> list[str]:
         argv += ["--secret", f"id={ident},env={secret_variable(index)}"]
     if spec.cache_ref:
         argv += [
+            # buildx 0.10+ adds a provenance attestation and then pushes an OCI image index,
+            # which SageMaker refuses ("Unsupported manifest media type"): push one manifest.
+            "--provenance=false",
             "--cache-from",
             f"type=registry,ref={spec.cache_ref}",
             "--cache-to",

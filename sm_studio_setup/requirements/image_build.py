@@ -19,7 +19,7 @@ from collections.abc import Mapping
 
 from .model import ContextValue, ParamError, Requirement
 from .params import Params, partition_of
-from .trust import CODEBUILD, SAGEMAKER, assumed_by, codebuild_projects, studio_resource
+from .trust import CODEBUILD, SAGEMAKER, assumed_by, codebuild_projects, sagemaker_source
 
 SOURCE = "sm-docker 0.6.0"
 
@@ -169,6 +169,22 @@ def caller_requirements(p: Params, role_arn: str) -> list[Requirement]:
             "create the ECR repository",
             "sm-docker always calls CreateRepository; only 'already exists' is ignored.",
             "step 6",
+        ),
+        *(
+            c(
+                action,
+                p.kms_key_arn,
+                "create the ECR repository",
+                "A repository encrypted with a customer managed key needs the caller to "
+                f"{verb} the key (ECR User Guide, encryption at rest).",
+                "--kms-key",
+            )
+            for action, verb in (
+                ("kms:CreateGrant", "grant ECR the use of"),
+                ("kms:DescribeKey", "describe"),
+                ("kms:RetireGrant", "retire ECR's grant on"),
+            )
+            if p.kms_key_arn
         ),
         c(
             "codebuild:StartBuild",
@@ -371,18 +387,33 @@ def build_requirements(p: Params) -> list[Requirement]:
         ]
     if p.uses_vpc:
         # The Describe calls take only "*"; creating and deleting the build's network interface
-        # is scoped to the interfaces, subnets and security groups in use.
+        # is scoped to the interfaces, subnets and security groups in use. CodeBuild validates
+        # the network with the service role at CreateProject ("Not authorized to perform
+        # DescribeSecurityGroups", docs/aws-behaviours.md): that is where these fail.
         vpc_step = "run the build in the VPC"
         for action in (
-            "ec2:DescribeDhcpOptions",
-            "ec2:DescribeNetworkInterfaces",
-            "ec2:DescribeSubnets",
             "ec2:DescribeSecurityGroups",
+            "ec2:DescribeSubnets",
             "ec2:DescribeVpcs",
+            "ec2:DescribeDhcpOptions",
         ):
             reqs.append(
-                b(action, "*", vpc_step, "CodeBuild inspects the VPC before attaching to it.")
+                b(
+                    action,
+                    "*",
+                    "create the CodeBuild project",
+                    "CodeBuild validates the VPC with the service role when the project is "
+                    "created, and refuses the project without it.",
+                )
             )
+        reqs.append(
+            b(
+                "ec2:DescribeNetworkInterfaces",
+                "*",
+                vpc_step,
+                "CodeBuild inspects the network interface it attaches to the build.",
+            )
+        )
         eni_resources = [
             p.arn("ec2", "network-interface/*"),
             *(p.arn("ec2", f"subnet/{s}") for s in p.subnet_ids),
@@ -469,7 +500,7 @@ def trust_requirements(p: Params, role_arn: str) -> list[Requirement]:
             step="run Studio apps",
             why="The role is the Studio execution role; SageMaker must keep assuming it.",
             source=f"{SOURCE} step 5",
-            source_arn=studio_resource(p),
+            source_arn=sagemaker_source(p, "studio"),
         ),
     ]
 

@@ -59,15 +59,34 @@ def studio_kernel(params: Params) -> list[Requirement]:
         f"user-profile/{params.domain_id.lower()}/{(params.user_profile or '').lower()}",
     )
 
-    def r(action: str, resource: str, step: str, why: str) -> Requirement:
-        return Requirement("caller", action, resource, step, why, SOURCE)
+    def r(
+        action: str, resource: str, step: str, why: str, *, optional: bool = False
+    ) -> Requirement:
+        return Requirement("caller", action, resource, step, why, SOURCE, optional=optional)
 
     return [
+        r(
+            "ecr:DescribeImages",
+            params.arn("ecr", f"repository/{params.repository_name}"),
+            "register the image version",
+            "The pushed image's manifest type is read first: SageMaker refuses an OCI image "
+            "index (docs/aws-behaviours.md).",
+            optional=True,
+        ),
         r(
             "sagemaker:DescribeImage",
             image,
             "register the image",
-            "Checks whether the image exists so a rerun updates instead of failing.",
+            "Checks whether the image exists (and is CREATED) so a rerun updates instead of "
+            "failing.",
+        ),
+        r(
+            "sagemaker:DeleteImage",
+            image,
+            "register the image",
+            "An image SageMaker left CREATE_FAILED takes no versions: it is deleted and made "
+            "again.",
+            optional=True,
         ),
         r(
             "sagemaker:CreateImage",

@@ -88,12 +88,17 @@ class Service:
             build.record = record
         return build.run()
 
-    def attacher(self, options: BuildOptions) -> Callable[[BuildRecord], dict[str, Any]]:
-        """What a build with ``--attach`` calls once its image is in ECR."""
-        return lambda done: self.attach(_attach_options(options, done)).to_json()
+    def attacher(
+        self, options: BuildOptions
+    ) -> Callable[[BuildRecord, Callable[[str], None]], dict[str, Any]]:
+        """What a build with ``--attach`` calls once its image is in ECR (and whom it tells
+        what attaching waits for)."""
+        return lambda done, say: self.attach(_attach_options(options, done), say).to_json()
 
-    def attach(self, options: AttachOptions) -> AttachResult:
-        return attach(self.session, options)
+    def attach(
+        self, options: AttachOptions, say: Callable[[str], None] | None = None
+    ) -> AttachResult:
+        return attach(self.session, options, say)
 
     def builds(self, records: Records | None = None) -> list[BuildRecord]:
         return (records or Records()).all()
@@ -108,4 +113,5 @@ def _attach_options(options: BuildOptions, done: BuildRecord) -> AttachOptions:
         role=done.role_arn,
         context=options.context,
         dockerfile=options.dockerfile,
+        platform=options.platform,
     )

@@ -201,3 +201,26 @@ def list_backups(role_arn: str | None = None) -> list[Backup]:
         if role_arn is None or backup.role_arn == role_arn:
             found.append(backup)
     return sorted(found, key=lambda b: b.id, reverse=True)
+
+
+def changed_within(role_arn: str | None, seconds: float) -> bool:
+    """Whether this tool wrote to the role (a fix or an undo, whatever its outcome: even a
+    rolled-back write reached IAM) in the last ``seconds``: its changes may still be reaching
+    other services."""
+    if not role_arn:
+        return False
+    try:
+        found = list_backups(role_arn)
+    except (SetupError, OSError):
+        return False
+    now = datetime.now(timezone.utc)
+    for backup in found:
+        try:
+            created = datetime.fromisoformat(backup.created)
+        except ValueError:
+            continue
+        if created.tzinfo is None:
+            created = created.replace(tzinfo=timezone.utc)
+        if (now - created).total_seconds() <= seconds:
+            return True
+    return False

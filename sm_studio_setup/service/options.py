@@ -198,6 +198,13 @@ class BuildOptions(CheckOptions):
                 "ImageName",
                 "a SageMaker image name: letters, digits, - and ., up to 63",
             )
+        if self.attach is not None and self.platform != "linux/amd64":
+            raise BadInput(
+                f"An image built for {self.platform} cannot be attached to Studio: its app "
+                "instance types are all x86_64.",
+                "Leave the attach out, or build for linux/amd64.",
+                field="attach",
+            )
         if self.engine not in ENGINES:
             raise BadInput(
                 f"{grammar.shown(self.engine)} is not a build engine; expected "
@@ -272,6 +279,7 @@ class AttachOptions:
     role: str | None = None  # the role SageMaker reads the image with (default: discovered)
     context: str | None = None  # a build folder whose Dockerfile is read against Studio's specs
     dockerfile: str = "Dockerfile"
+    platform: str | None = None  # what the image was built for (default: its build's record)
 
     def __post_init__(self) -> None:
         from ..images.attach import APP_TYPES, SCOPES
@@ -303,6 +311,14 @@ class AttachOptions:
             )
         if self.role is not None:
             grammar.check_role(self.role)
+        from ..images.buildspec import PLATFORMS
+
+        if self.platform is not None and self.platform not in PLATFORMS:
+            raise BadInput(
+                f"{grammar.shown(self.platform)} is not a platform; expected one of "
+                f"{', '.join(PLATFORMS)}.",
+                field="platform",
+            )
         for name, value in (("context", self.context), ("dockerfile", self.dockerfile)):
             if value is not None and (not value or "\0" in value or len(value) > _MAX_VALUE):
                 raise BadInput(f"{grammar.shown(value)} is not a path.", field=name)

@@ -193,7 +193,8 @@ def _cmd_attach(args: argparse.Namespace) -> int:
     from .render.build import render_attach_text
 
     try:
-        result = Service(region=args.region).attach(attach_options(args)).to_json()
+        service = Service(region=args.region)
+        result = service.attach(attach_options(args), lambda text: print(text, file=sys.stderr))
     except AttachGaps as gaps:
         _print_error(gaps, args.json)
         report = gaps.details.get("report")
@@ -202,7 +203,8 @@ def _cmd_attach(args: argparse.Namespace) -> int:
 
             print(render_text(Report.from_json(report)), file=sys.stderr)
         return EXIT_GAPS
-    print(json.dumps(result, indent=2) if args.json else render_attach_text(result))
+    body = result.to_json()
+    print(json.dumps(body, indent=2) if args.json else render_attach_text(body))
     return EXIT_OK
 
 

@@ -215,7 +215,8 @@ def _attach(args: Any, shell: Any) -> Any:
     from .arguments import attach_options
     from .render.build import render_attach_text
 
-    result = Service(region=args.region).attach(attach_options(args)).to_json()
+    say = None if args.json else print  # what attaching waits for, as it waits
+    result = Service(region=args.region).attach(attach_options(args), say).to_json()
     if args.json:
         return result
     print(render_attach_text(result))

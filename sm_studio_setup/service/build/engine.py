@@ -26,11 +26,12 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
-from typing import Any, Literal
+from functools import partial
+from typing import Any, Literal, TypeVar
 
 import boto3
 
-from ...aws import codebuild, ecr, s3_upload, ssm
+from ...aws import codebuild, ecr, propagation, s3_upload, ssm
 from ...aws.codebuild import LogTail
 from ...aws.discovery import discover
 from ...errors import BadInput, SetupError, Surface
@@ -38,6 +39,7 @@ from ...images import names
 from ...images.buildspec import BuildSpecInput, buildspec
 from ...requirements.image_build import ecr_repository_arn
 from ...requirements.params import Params, parse_dockerfile_from
+from ..backups import changed_within
 from ..check import assess, params_of
 from ..interrupts import deferred_interrupts
 from ..options import BuildOptions, CheckOptions, parse_image_uri
@@ -46,6 +48,7 @@ from . import folder
 from .context import ContextStopped, matcher_for, read_context, zip_chunks
 from .records import FINAL, BuildRecord, Records, new_id, now
 
+T = TypeVar("T")
 EventKind = Literal["status", "step", "phase", "log", "info", "warning", "progress"]
 
 
@@ -109,7 +112,7 @@ class Build:
     poll_seconds: float = 5.0
     stop: threading.Event = field(default_factory=threading.Event)
     record: BuildRecord = field(default_factory=lambda: BuildRecord(id=new_id(), created=now()))
-    attach: Callable[[BuildRecord], dict[str, Any]] | None = None
+    attach: Callable[[BuildRecord, Callable[[str], None]], dict[str, Any]] | None = None
     # Set by a server shutting down: a build already on CodeBuild is left running there (its
     # record says where) and followed by the next start; one not there yet is stopped.
     detach: threading.Event = field(default_factory=threading.Event)
@@ -120,6 +123,7 @@ class Build:
     _ending: tuple[str, str] | None = field(default=None, init=False, repr=False)
     _running: bool = field(default=False, init=False, repr=False)
     _codebuild_succeeded: bool = field(default=False, init=False, repr=False)
+    _recent_change: bool = field(default=False, init=False, repr=False)
 
     # --- events and the record -----------------------------------------------------------
 
@@ -173,6 +177,20 @@ class Build:
         """What a step before CodeBuild watches: a stop, or the server going away (which
         stops a build that has not reached CodeBuild)."""
         return _Halt(self.stop, self.detach)
+
+    def _propagating(self, call: Callable[[], T]) -> T:
+        """``call()`` retried while IAM changes are still reaching the service, saying what
+        it waits for (aws/propagation.py)."""
+        return propagation.retrying(
+            call,
+            recent_change=self._recent_change,
+            say=lambda text: self._emit("info", text),
+            stop=self._halt,
+            sleep=self._pause,
+        )
+
+    def _pause(self, seconds: float) -> None:
+        self.stop.wait(seconds)  # a stop ends the wait at once
 
     def _check_stop(self) -> None:
         if self.stop.is_set():
@@ -365,6 +383,9 @@ class Build:
             params.region,
             params.role_arn,
         )
+        # A role this tool changed moments ago may still be judged by its old documents
+        # elsewhere: AccessDenied is then waited out (aws/propagation.py).
+        self._recent_change = changed_within(params.role_arn, propagation.window_seconds())
         record.image_uri = names.image_uri(params)
         self._save()
         return params
@@ -396,12 +417,15 @@ class Build:
         record.bucket = params.bucket_name
         record.key = names.zip_key()
         self._step_start("UPLOAD", f"s3://{record.bucket}/{record.key}")
-        s3_upload.ensure_bucket(
-            self.session,
-            record.bucket,
-            account=params.account,
-            region=params.region,
-            create=self.options.bucket is None,
+        bucket = record.bucket
+        self._propagating(
+            lambda: s3_upload.ensure_bucket(
+                self.session,
+                bucket,
+                account=params.account,
+                region=params.region,
+                create=self.options.bucket is None,
+            )
         )
         record.uploaded = True  # from here on the zip may exist: cleanup deletes it
         self._save()
@@ -437,7 +461,11 @@ class Build:
     def _project(self, params: Params, context: Any) -> None:
         options, record = self.options, self.record
         self._step_start("PROJECT", "creating the CodeBuild project")
-        ecr.ensure_repository(self.session, params.repository_name, kms_key_arn=options.kms_key_arn)
+        self._propagating(
+            lambda: ecr.ensure_repository(
+                self.session, params.repository_name, kms_key_arn=options.kms_key_arn
+            )
+        )
         project_name = names.project_name(params)
         spec = buildspec(
             BuildSpecInput(
@@ -484,7 +512,7 @@ class Build:
                 "securityGroupIds": list(options.security_group_ids),
             }
         try:
-            codebuild.create_project(self.session, **project)
+            self._propagating(lambda: codebuild.create_project(self.session, **project))
         except SetupError:
             record.project = None  # nothing was created: nothing to delete
             raise
@@ -502,7 +530,7 @@ class Build:
                 where = names.secret_parameter(project, secret.id)
                 self.record.secret_parameters.append(where)
                 self._save()
-                ssm.put_secret(self.session, where, value)
+                self._propagating(partial(ssm.put_secret, self.session, where, value))
             found.append((secret.id, secret.codebuild_type, where))
         return tuple(found)
 
@@ -510,7 +538,8 @@ class Build:
         record = self.record
         assert record.project is not None
         self._step_start("START", "starting the build")
-        build = codebuild.start_build(self.session, record.project, record.id)
+        project = record.project
+        build = self._propagating(lambda: codebuild.start_build(self.session, project, record.id))
         record.codebuild_id = str(build["id"])
         self._phases(build)
         self._step_end("START", "SUCCEEDED", record.codebuild_id)
@@ -657,7 +686,7 @@ class Build:
         assert self.attach is not None
         self._step_start("ATTACH", f"attaching the image to Studio as {self.options.attach}")
         try:
-            self.record.attach = self.attach(self.record)
+            self.record.attach = self.attach(self.record, lambda text: self._emit("info", text))
         except SetupError as exc:
             self._step_end("ATTACH", "FAILED", exc.message)
             self._warn(f"The image was built, but attaching it failed: {exc.message}")
