@@ -33,6 +33,11 @@ def require_demo_extra() -> None:
         ) from exc
 
 
+# AWS is slower than a local emulator: the demo shows it, so that the product's waiting is seen.
+DEMO_PROPAGATION_SECONDS = 3.0
+DEMO_SAGEMAKER_SECONDS = 2.0
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=8888, help="JupyterLab port (default 8888)")
     parser.add_argument(
@@ -49,6 +54,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--build-seconds", type=float, default=None, help="how long an emulated build takes"
+    )
+    parser.add_argument(
+        "--propagation-seconds",
+        type=float,
+        default=DEMO_PROPAGATION_SECONDS,
+        help="after an IAM change, other services see the role's old documents for this "
+        f"long, as on AWS (default {DEMO_PROPAGATION_SECONDS:g})",
+    )
+    parser.add_argument(
+        "--sagemaker-seconds",
+        type=float,
+        default=DEMO_SAGEMAKER_SECONDS,
+        help="how long SageMaker's images and domain updates take, as on AWS "
+        f"(default {DEMO_SAGEMAKER_SECONDS:g})",
     )
     parser.add_argument("--no-browser", action="store_true", help="don't open a browser")
     parser.add_argument(
@@ -111,6 +130,8 @@ def run(args: argparse.Namespace) -> int:
         scenario=args.scenario,
         latency=args.latency,
         build_seconds=args.build_seconds,
+        propagation_seconds=args.propagation_seconds,
+        sagemaker_state_seconds=args.sagemaker_seconds,
     ).start()
     try:
         env = lab_environment(emulator.client_env())

@@ -81,6 +81,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         help="how long an emulated CodeBuild build takes from start to COMPLETED",
     )
+    parser.add_argument(
+        "--propagation-seconds",
+        type=_propagation_arg,
+        default=0.0,
+        metavar="S",
+        help="after an IAM write, other services see a role's previous documents for S "
+        "seconds, as on AWS (default 0)",
+    )
+    parser.add_argument(
+        "--sagemaker-seconds",
+        type=_propagation_arg,
+        default=None,
+        metavar="S",
+        help="how long SageMaker's images, versions, domains and profiles stay CREATING or "
+        "Updating (default 1)",
+    )
+
+
+def _propagation_arg(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
+    if not 0 <= seconds <= 3600:
+        raise argparse.ArgumentTypeError("expected 0 to 3600 seconds")
+    return seconds
 
 
 def export_lines(env: dict[str, str]) -> list[str]:
@@ -94,6 +120,8 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         scenario=args.scenario,
         build_seconds=args.build_seconds,
+        propagation_seconds=args.propagation_seconds,
+        sagemaker_state_seconds=args.sagemaker_seconds,
     )
     stop = threading.Event()
 

@@ -230,18 +230,11 @@ def seed_demo(
         SpaceSettings={"AppType": "JupyterLab"},
     )
 
-    # Stands in for SageMaker itself, which assumes the role on the user's behalf: the trust
-    # policy allows only the service, so only the emulator's admin may do this.
-    credentials = session.client("sts", region_name=REGION).assume_role(
-        RoleArn=role_arn, RoleSessionName=ROLE_SESSION_NAME
-    )["Credentials"]
-    caller_arn = session.client(
-        "sts",
-        region_name=REGION,
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-    ).get_caller_identity()["Arn"]
+    # SageMaker itself assumes the role when the space's app starts, with what Studio sends
+    # (services/sagemaker/apps.py); the trust policy allows only the service.
+    from .services.sagemaker.apps import studio_session
+
+    credentials, caller_arn = studio_session(ACCOUNT_ID, REGION, role_arn)
 
     metadata_path.parent.mkdir(parents=True, exist_ok=True)
     metadata_path.write_text(

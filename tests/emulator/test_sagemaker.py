@@ -7,7 +7,7 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, WaiterError
 from moto import mock_aws
 from moto.sagemaker.models import Domain
 from moto.server import ThreadedMotoServer
@@ -38,7 +38,10 @@ def _credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def sm() -> Iterator[Any]:
+    """moto with the SageMaker additions, whose asynchronous states end at once (the states
+    themselves are tested at the end)."""
     sagemaker.install()
+    sagemaker.configure(state_seconds=0)
     with mock_aws():
         client = boto3.client("sagemaker", region_name=REGION)
         client.create_domain(
@@ -561,3 +564,61 @@ def test_served_over_http_by_the_moto_server() -> None:
         assert error_code(excinfo) == "ResourceNotFound"
     finally:
         server.stop()
+
+
+# --- asynchronous states (services/sagemaker/lifecycle.py) ---------------------------------
+
+
+@pytest.fixture
+def slow(sm: Any) -> Iterator[Any]:
+    sagemaker.configure(state_seconds=0.6)
+    yield sm
+    sagemaker.configure(state_seconds=0)
+    sagemaker.lifecycle.reset()
+
+
+def test_an_image_and_its_versions_are_creating_before_they_are_created(slow: Any) -> None:
+    slow.create_image(ImageName="async", RoleArn=ROLE)
+    assert slow.describe_image(ImageName="async")["ImageStatus"] == "CREATING"
+    with pytest.raises(ClientError) as early:
+        slow.create_image_version(ImageName="async", BaseImage="r:1", ClientToken="a" * 36)
+    assert error_code(early) == "ValidationException"
+    waiter = {"Delay": 0.2, "MaxAttempts": 20}
+    slow.get_waiter("image_created").wait(ImageName="async", WaiterConfig=waiter)
+    slow.create_image_version(ImageName="async", BaseImage="r:1", ClientToken="b" * 36)
+    described = slow.describe_image_version(ImageName="async")
+    assert described["ImageVersionStatus"] == "CREATING"
+    slow.get_waiter("image_version_created").wait(ImageName="async", WaiterConfig=waiter)
+
+
+def test_a_failure_can_be_injected_and_carries_a_reason(slow: Any) -> None:
+    sagemaker.configure(fail="image")
+    slow.create_image(ImageName="broken", RoleArn=ROLE)
+    with pytest.raises(WaiterError):
+        slow.get_waiter("image_created").wait(
+            ImageName="broken", WaiterConfig={"Delay": 0.2, "MaxAttempts": 20}
+        )
+    described = slow.describe_image(ImageName="broken")
+    assert described["ImageStatus"] == "CREATE_FAILED" and described["FailureReason"]
+    slow.delete_image(ImageName="broken")
+    assert slow.describe_image(ImageName="broken")["ImageStatus"] == "DELETING"
+    slow.get_waiter("image_deleted").wait(
+        ImageName="broken", WaiterConfig={"Delay": 0.2, "MaxAttempts": 20}
+    )
+
+
+def test_a_domain_update_is_updating_and_refuses_a_second_one(slow: Any) -> None:
+    [domain] = slow.list_domains()["Domains"]
+    slow.update_domain(DomainId=domain["DomainId"], DefaultUserSettings={"ExecutionRole": ROLE})
+    assert slow.describe_domain(DomainId=domain["DomainId"])["Status"] == "Updating"
+    with pytest.raises(ClientError) as busy:
+        slow.update_domain(DomainId=domain["DomainId"], DefaultUserSettings={"ExecutionRole": ROLE})
+    assert error_code(busy) == "ResourceInUse"
+    sagemaker.configure(fail="domain")
+    import time
+
+    time.sleep(0.7)
+    slow.update_domain(DomainId=domain["DomainId"], DefaultUserSettings={"ExecutionRole": ROLE})
+    time.sleep(0.7)
+    failed = slow.describe_domain(DomainId=domain["DomainId"])
+    assert failed["Status"] == "Update_Failed" and failed["FailureReason"]

@@ -2,8 +2,13 @@
 simulator, so that ``SimulatePrincipalPolicy`` always tells the truth about what the emulator
 would do with the same request.
 
-Until the project's IAM engine exists (issue "IAM policy engine") no decider is installed:
+Without a decider installed (an emulator started without enforcement, some unit tests)
 enforcement is off and every request is allowed, which is also what the simulator reports.
+The Emulator installs the project's IAM engine (``decider.py``).
+
+The Organizations SCPs the emulator's account is under are set here too (``set_scps``):
+moto has no Organizations policies that apply to requests, and the check must tell a gap a
+grant closes from one an SCP blocks.
 """
 
 from __future__ import annotations
@@ -25,17 +30,49 @@ class AccessRequest:
     context: Mapping[str, ContextValue]
 
 
+@dataclass(frozen=True)
+class Judged:
+    """A decision with what decided it, as AWS's answers tell it: the policy type that denied
+    (AccessDenied messages name it) and, for the simulator, whether the permissions boundary
+    and the Organizations SCPs allowed the request (None: there is none)."""
+
+    decision: Decision
+    by: Literal["identity", "boundary", "scp"] = "identity"
+    boundary_allowed: bool | None = None
+    organizations_allowed: bool | None = None
+
+
 class Decider(Protocol):
     def __call__(self, request: AccessRequest) -> Decision: ...
 
 
+class Judge(Protocol):
+    def __call__(self, request: AccessRequest) -> Judged: ...
+
+
 _decider: Decider | None = None
+_judge: Judge | None = None
 
 
-def set_decider(decider: Decider | None) -> None:
-    """Install (or with None remove) the decider; removing it turns enforcement off."""
-    global _decider
+def set_decider(decider: Decider | None, judge: Judge | None = None) -> None:
+    """Install (or with None remove) the decider, and optionally the judge that also says
+    what decided; removing the decider turns enforcement off."""
+    global _decider, _judge
     _decider = decider
+    _judge = judge if decider is not None else None
+
+
+_scps: tuple[Any, ...] = ()
+
+
+def set_scps(policies: tuple[Any, ...] | list[Any]) -> None:
+    """The SCPs (one level, the account's) every non-root request is judged under."""
+    global _scps
+    _scps = tuple(policies)
+
+
+def scps() -> tuple[Any, ...]:
+    return _scps
 
 
 def enforcement_enabled() -> bool:
@@ -48,8 +85,22 @@ def decide(request: AccessRequest) -> Decision:
     return _decider(request)
 
 
+def judge(request: AccessRequest) -> Judged:
+    """``decide`` with what decided (only the decision when no judge is installed)."""
+    if _judge is not None:
+        return _judge(request)
+    return Judged(decide(request))
+
+
+_POLICY_WORDS = {
+    "identity": "identity-based policy",
+    "boundary": "permissions boundary",
+    "scp": "service control policy",
+}
+
+
 def access_denied_message(
-    request: AccessRequest, decision: Decision, *, resource_text: str | None = None
+    request: AccessRequest, decision: Decision | Judged, *, resource_text: str | None = None
 ) -> str:
     """The sentence AWS puts in an AccessDenied error, e.g. ``User: arn:... is not authorized
     to perform: ecr:CreateRepository on resource: arn:... because no identity-based policy
@@ -58,11 +109,14 @@ def access_denied_message(
     ``resource_text`` is how the service names the resource when it differs from the ARN
     (IAM says ``role MyRole``, S3 quotes the ARN).
     """
+    judged = decision if isinstance(decision, Judged) else Judged(decision)
     shown = request.resource if resource_text is None else resource_text
-    if decision == "explicitDeny":
-        reason = "with an explicit deny in an identity-based policy"
+    kind = _POLICY_WORDS[judged.by]
+    article = "an" if kind[0] in "aeiou" else "a"
+    if judged.decision == "explicitDeny":
+        reason = f"with an explicit deny in {article} {kind}"
     else:
-        reason = f"because no identity-based policy allows the {request.action} action"
+        reason = f"because no {kind} allows the {request.action} action"
     return (
         f"User: {request.principal_arn} is not authorized to perform: {request.action} "
         f"on resource: {shown} {reason}"

@@ -2,8 +2,11 @@
 
 Installed by the Emulator so enforcement and SimulatePrincipalPolicy both answer as AWS would
 for the demo identity: the caller's inline and attached managed policies (default versions),
-its group policies when it is a user, and its permissions boundary. Resource policies and SCPs
-are not modelled by the emulator; the account root is never denied.
+its group policies when it is a user, its permissions boundary, and the account's SCPs
+(``access.set_scps``). Resource policies are not modelled; the account root is never denied.
+
+A role's documents as another service sees them are delayed by ``propagation.PROPAGATION``:
+a request of any service but IAM is judged with what the role said ``seconds`` ago.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any
 
 from ...iam import PolicyValidationError, Request, evaluate
 from . import access
+from .propagation import PROPAGATION, RoleDocuments
 
 _RESULTS: dict[str, access.Decision] = {
     "allowed": "allowed",
@@ -84,30 +88,91 @@ def _boundary(entity: Any, account: str) -> Any:
     return _default_version(policy)
 
 
-def engine_decider(request: access.AccessRequest) -> access.Decision:
+def role_documents(account: str, role_name: str) -> RoleDocuments | None:
+    """The role's documents now, as moto holds them (None: no such role)."""
+    from moto.iam.exceptions import IAMException
+    from moto.iam.models import iam_backends
+
+    try:
+        role = iam_backends[account]["aws"].get_role(role_name)
+    except IAMException:
+        return None
+    return RoleDocuments(
+        tuple(_identity_policies("role", role, account)),
+        _boundary(role, account),
+        _document(role.assume_role_policy_document),
+    )
+
+
+def seen_by(service: str, account: str, role_name: str) -> RoleDocuments | None:
+    """The role's documents as ``service`` sees them: IAM now, any other service with the
+    propagation delay."""
+    if service != "iam":
+        delayed = PROPAGATION.seen_elsewhere(account, role_name)
+        if delayed is not None:
+            return delayed
+    return role_documents(account, role_name)
+
+
+_ALLOW_ALL = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+}
+_BY: dict[str, Any] = {"boundary": "boundary", "scp": "scp"}
+
+
+def engine_judge(request: access.AccessRequest) -> access.Judged:
     parts = request.principal_arn.split(":")
     if len(parts) < 6:
-        return "implicitDeny"
+        return access.Judged("implicitDeny")
     account = parts[4]
     if parts[5] == "root":
-        return "allowed"
+        return access.Judged("allowed")
     found = _entity(request.principal_arn, account)
     if found is None:
-        return "implicitDeny"
+        return access.Judged("implicitDeny")
     kind, entity = found
-    context = dict(request.context)
+    if kind == "role":
+        documents = seen_by(request.action.split(":", 1)[0].lower(), account, entity.name)
+        if documents is None:
+            return access.Judged("implicitDeny")
+        identity, boundary = list(documents.identity), documents.boundary
+    else:
+        identity, boundary = (
+            list(_identity_policies(kind, entity, account)),
+            _boundary(entity, account),
+        )
+    scps = list(access.scps())
+    engine_request = Request(
+        action=request.action,
+        resource=request.resource,
+        principal=request.principal_arn,
+        context=dict(request.context),
+    )
     try:
         decision = evaluate(
-            Request(
-                action=request.action,
-                resource=request.resource,
-                principal=request.principal_arn,
-                context=context,
-            ),
-            list(_identity_policies(kind, entity, account)),
-            boundary=_boundary(entity, account),
+            engine_request, identity, boundary=boundary, scps=[scps] if scps else ()
+        )
+        boundary_allowed = (
+            evaluate(engine_request, [boundary]).result == "allowed"
+            if boundary is not None
+            else None
+        )
+        organizations_allowed = (
+            evaluate(engine_request, [_ALLOW_ALL], scps=[scps]).result == "allowed"
+            if scps
+            else None
         )
     except PolicyValidationError:
         # A document IAM would have refused cannot grant anything.
-        return "implicitDeny"
-    return _RESULTS[decision.result]
+        return access.Judged("implicitDeny")
+    return access.Judged(
+        _RESULTS[decision.result],
+        _BY.get(decision.decided_by, "identity"),
+        boundary_allowed,
+        organizations_allowed,
+    )
+
+
+def engine_decider(request: access.AccessRequest) -> access.Decision:
+    return engine_judge(request).decision

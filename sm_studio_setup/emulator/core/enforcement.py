@@ -80,10 +80,19 @@ class EnforcementMiddleware:
             resource=target.resource,
             context=_context(principal, call),
         )
-        decision = access.decide(request)
-        if decision == "allowed":
-            return self.app(environ, start_response)
-        message = access.access_denied_message(request, decision, resource_text=target.label)
+        judged = access.judge(request)
+        label = target.label
+        if judged.decision == "allowed":
+            for action, resource in resources.also_authorized(
+                call.service, call.operation, call.params
+            ):
+                request = access.AccessRequest(principal.arn, action, resource, request.context)
+                judged, label = access.judge(request), resource
+                if judged.decision != "allowed":
+                    break
+            else:
+                return self.app(environ, start_response)
+        message = access.access_denied_message(request, judged, resource_text=label)
         status, headers, body = deny_response(call, message)
         start_response(status, headers)
         return [body]

@@ -323,3 +323,20 @@ def s3_action(method: str, bucket: str, key: str, query: Mapping[str, object]) -
         if name in query:
             return action
     return (_S3_OBJECT_DEFAULT if key else _S3_BUCKET_DEFAULT).get(method)
+
+
+def also_authorized(service: str, operation: str, params: Params) -> list[tuple[str, str]]:
+    """Further (action, resource) pairs a call is authorized on as its caller, beyond its own
+    action: ECR's CreateRepository with a customer managed KMS key needs kms:CreateGrant,
+    kms:DescribeKey and kms:RetireGrant on that key (Amazon ECR User Guide, "Encryption at
+    rest", required IAM permissions)."""
+    if (service, operation) == ("ecr", "CreateRepository"):
+        encryption = params.get("encryptionConfiguration")
+        if isinstance(encryption, Mapping) and encryption.get("encryptionType") == "KMS":
+            key = encryption.get("kmsKey")
+            if isinstance(key, str) and key:
+                return [
+                    (f"kms:{action}", key)
+                    for action in ("CreateGrant", "DescribeKey", "RetireGrant")
+                ]
+    return []

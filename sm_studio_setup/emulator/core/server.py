@@ -27,6 +27,9 @@ POST /codebuild {"duration_seconds", "fail_phase"},
 POST /faults {"throttle": "iam:GetRole", "count": N, "code"?, "after"?} or {"stale_reads": N},
 GET /faults; both /faults answer {"pending": {...}, "stale_reads": N}.
 POST /shutdown: stop serving, as if the emulator had gone away (the UI tests' outage).
+POST /propagation {"seconds": S}: IAM writes reach other services S seconds late.
+POST /scps {"policies": [...]}: the account's SCPs. POST /sagemaker {"state_seconds", "fail"}:
+SageMaker's asynchronous states. POST /studio/restart: SageMaker assumes the Studio role again.
 
 moto keeps its state in process-wide backends, so one process runs at most one emulator at a
 time, and starting one resets moto's state.
@@ -173,6 +176,8 @@ class Emulator:
         workdir: Path | str | None = None,
         build_seconds: float | None = None,
         enforce: bool = True,
+        propagation_seconds: float = 0.0,
+        sagemaker_state_seconds: float | None = None,
     ) -> None:
         check_loopback(host)
         if seed not in SEED_MODES:
@@ -190,6 +195,10 @@ class Emulator:
         self.scenario: Scenario = scenario
         self.build_seconds = build_seconds
         self.enforce = enforce
+        if not 0 <= propagation_seconds <= 3600:
+            raise ValueError(f"propagation_seconds must be 0 to 3600, not {propagation_seconds}")
+        self.propagation_seconds = float(propagation_seconds)
+        self.sagemaker_state_seconds = sagemaker_state_seconds
         self.faults = FaultPlan()
         self._workdir_arg = Path(workdir) if workdir is not None else None
         self.workdir: Path | None = None
@@ -252,13 +261,28 @@ class Emulator:
             fail_phase="",
         )
         install_aws_managed_policies(ACCOUNT_ID)
+        from . import access
+        from .propagation import PROPAGATION
+
+        # Process-wide like moto's backends: start from nothing a predecessor left.
+        PROPAGATION.set_seconds(self.propagation_seconds)
+        PROPAGATION.reset()
+        access.set_scps(())
+        from ..services import sagemaker
+
+        sagemaker.configure(
+            state_seconds=self.sagemaker_state_seconds
+            if self.sagemaker_state_seconds is not None
+            else sagemaker.DEFAULT_STATE_SECONDS,
+            fail=None,
+        )
+        sagemaker.lifecycle.reset()
         if self.enforce:
             # The project's IAM engine decides, from moto's IAM state, what non-root callers
             # may do; the admin credentials (the account root) are never denied.
-            from . import access
-            from .decider import engine_decider
+            from .decider import engine_decider, engine_judge
 
-            access.set_decider(engine_decider)
+            access.set_decider(engine_decider, engine_judge)
 
         if self._workdir_arg is None:
             self.workdir = Path(tempfile.mkdtemp(prefix="sm-studio-emulator-"))
@@ -269,10 +293,14 @@ class Emulator:
 
         disable_moto_cors()
         moto_app = _caching_dispatcher(DomainDispatcherApplication)(create_backend_app)
+        from .decider import role_documents
+        from .propagation import PropagationMiddleware
+
+        beside_moto = PropagationMiddleware(
+            StaleReadMiddleware(moto_app, self.faults), PROPAGATION, role_documents
+        )
         self._latency_app = LatencyMiddleware(
-            FaultMiddleware(
-                EnforcementMiddleware(StaleReadMiddleware(moto_app, self.faults)), self.faults
-            ),
+            FaultMiddleware(EnforcementMiddleware(beside_moto), self.faults),
             self.latency,
             self.counter,
         )
@@ -431,6 +459,26 @@ class Emulator:
             region_name=info.region,
         )
 
+    def restart_studio_app(self) -> None:
+        """SageMaker assumes the execution role again, as restarting the space's app makes it
+        do; the seeded session is replaced. Raises StudioCannotAssume when the trust policy no
+        longer lets Studio in."""
+        from dataclasses import replace
+
+        from ..services.sagemaker.apps import studio_session
+
+        info = self.seed_info
+        if info is None:
+            raise RuntimeError("the emulator is not running with the demo seed")
+        credentials, caller_arn = studio_session(info.account, info.region, info.role_arn)
+        self.seed_info = replace(
+            info,
+            access_key_id=credentials["AccessKeyId"],
+            secret_access_key=credentials["SecretAccessKey"],
+            session_token=credentials["SessionToken"],
+            caller_arn=caller_arn,
+        )
+
     def health(self) -> dict[str, Any]:
         return {
             "status": "ok",
@@ -440,6 +488,7 @@ class Emulator:
             "seed": self.seed,
             "scenario": self.scenario if self.seed_info is not None else None,
             "latency_ms": str(self.latency) if self.latency is not None else None,
+            "propagation_seconds": self.propagation_seconds,
         }
 
 
@@ -459,6 +508,10 @@ class ControlApp:
             ("GET", "/faults"): self._faults_state,
             ("POST", "/faults"): self._faults,
             ("POST", "/shutdown"): self._shutdown,
+            ("POST", "/propagation"): self._propagation,
+            ("POST", "/scps"): self._scps,
+            ("POST", "/sagemaker"): self._sagemaker,
+            ("POST", "/studio/restart"): self._studio_restart,
         }
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
@@ -567,6 +620,59 @@ class ControlApp:
         return _json(
             {"duration_seconds": settings.duration_seconds, "fail_phase": settings.fail_phase}
         )
+
+    def _propagation(self, request: Request) -> Response:
+        # {"seconds": 20}: after an IAM write, other services see a role's old documents for
+        # 20 s (core/propagation.py); 0 turns it off.
+        from .propagation import PROPAGATION
+
+        body = _body(request, allowed={"seconds"})
+        seconds = body.get("seconds")
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+            raise ValueError('expected {"seconds": S} with S >= 0')
+        PROPAGATION.set_seconds(float(seconds))
+        self.emulator.propagation_seconds = float(seconds)
+        return _json({"seconds": PROPAGATION.seconds, "pending": PROPAGATION.pending()})
+
+    def _scps(self, request: Request) -> Response:
+        # {"policies": [SCP documents]}: every non-root request of the account is judged
+        # under them too (as an AWS Organizations member account's are); [] removes them.
+        from . import access
+
+        body = _body(request, allowed={"policies"})
+        policies = body.get("policies")
+        if not isinstance(policies, list) or not all(isinstance(p, dict) for p in policies):
+            raise ValueError('expected {"policies": [policy documents]}')
+        access.set_scps(tuple(policies))
+        return _json({"policies": len(policies)})
+
+    def _sagemaker(self, request: Request) -> Response:
+        # {"state_seconds": 2}: how long images, image versions, domains and user profiles
+        # stay CREATING / Updating; {"fail": "image-version"}: the next one of that kind fails.
+        from ..services import sagemaker
+
+        body = _body(request, allowed={"state_seconds", "fail"})
+        seconds = body.get("state_seconds")
+        if seconds is not None and (
+            isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0
+        ):
+            raise ValueError("state_seconds must be a number of seconds >= 0")
+        fail = body.get("fail")
+        if fail is not None and fail not in sagemaker.FAILABLE:
+            raise ValueError(f"fail must be one of {', '.join(sagemaker.FAILABLE)}")
+        return _json(sagemaker.configure(state_seconds=seconds, fail=fail))
+
+    def _studio_restart(self, request: Request) -> Response:
+        # What restarting the demo space's app does: SageMaker assumes the execution role
+        # again, with what Studio sends (services/sagemaker/apps.py). 409 when it may not.
+        from ..services.sagemaker.apps import StudioCannotAssume
+
+        try:
+            self.emulator.restart_studio_app()
+        except StudioCannotAssume as exc:
+            return _json({"error": str(exc)}, 409)
+        info = self.emulator.seed_info
+        return _json({"restarted": True, "caller_arn": info.caller_arn if info else None})
 
 
 def _body(request: Request, *, allowed: set[str]) -> dict[str, Any]:

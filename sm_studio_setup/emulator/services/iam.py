@@ -158,8 +158,10 @@ def _context(entries: Sequence[Mapping[str, Any]]) -> dict[str, access.ContextVa
 def _evaluate(
     principal: str, action: str, resource: str, context: Mapping[str, access.ContextValue]
 ) -> dict[str, Any]:
-    decision = access.decide(access.AccessRequest(principal, action, resource, context))
-    # The decider reports only the decision; which statements matched is not known here.
+    judged = access.judge(access.AccessRequest(principal, action, resource, context))
+    decision = judged.decision
+    # Which statements matched is not reported here; the boundary's and the SCPs' own verdicts
+    # are (botocore's IAM model: PermissionsBoundaryDecisionDetail, OrganizationsDecisionDetail).
     result: dict[str, Any] = {
         "EvalActionName": action,
         "EvalResourceName": resource,
@@ -167,6 +169,14 @@ def _evaluate(
         "MatchedStatements": [],
         "MissingContextValues": [],
     }
+    if judged.boundary_allowed is not None:
+        result["PermissionsBoundaryDecisionDetail"] = {
+            "AllowedByPermissionsBoundary": judged.boundary_allowed
+        }
+    if judged.organizations_allowed is not None:
+        result["OrganizationsDecisionDetail"] = {
+            "AllowedByOrganizations": judged.organizations_allowed
+        }
     details = _cross_account_details(principal, resource, decision)
     if details:
         result["EvalDecisionDetails"] = details

@@ -46,6 +46,8 @@ from .state import known_cache_refs, locked_state, state_dir
 DOCKER_VERSION = "24.0.7"
 BUILDX_VERSION = "v0.11.2"
 MANIFEST_MEDIA_TYPE = "application/vnd.docker.distribution.manifest.v2+json"
+OCI_MANIFEST_MEDIA_TYPE = "application/vnd.oci.image.manifest.v1+json"
+INDEX_MEDIA_TYPE = "application/vnd.oci.image.index.v1+json"
 CONFIG_MEDIA_TYPE = "application/vnd.docker.container.image.v1+json"
 LAYER_MEDIA_TYPE = "application/vnd.docker.image.rootfs.diff.tar.gzip"
 DOCKER_HUB = "docker.io"
@@ -501,8 +503,10 @@ def build(args: list[str], command: str = "buildx build") -> int:
     if iidfile:
         Path(iidfile).write_text(image_id, encoding="utf-8")
     if pushing:
+        # Only buildx's own --push pushes an index; `docker push` of a built image does not.
+        attested = command == "buildx build" and _attested(options)
         for tag in tags:
-            push_image(tag)
+            push_image(tag, attested=attested)
     return 0
 
 
@@ -561,8 +565,17 @@ def _blob(text: str) -> tuple[bytes, str]:
     return data, "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def push_image(reference: str) -> None:
-    """``docker push`` of a local image to the emulator's ECR."""
+def _attested(options: Options) -> bool:
+    """Whether buildx adds a provenance attestation: by default since buildx 0.10 (the
+    stand-in is v0.11), unless --provenance=false (docker/buildx #1507)."""
+    value = (options.last("provenance") or "true").strip().lower()
+    return value not in ("false", "0", "mode=none")
+
+
+def push_image(reference: str, *, attested: bool = False) -> None:
+    """``docker push`` of a local image to the emulator's ECR. ``attested`` (buildx with a
+    provenance attestation) pushes what buildx does then: an OCI image index over the image
+    and an attestation manifest, the tag on the index (SageMaker refuses such an image)."""
     ref = normalize(reference)
     name, _, image_tag = ref.rpartition(":")
     host, _, repository = name.partition("/")
@@ -631,19 +644,72 @@ def push_image(reference: str) -> None:
             if blob_digest == layer_digest:
                 say(f"{layer_digest.removeprefix('sha256:')[:12]}: Pushed")
         try:
-            pushed = ecr.put_image(
-                **where,
-                imageTag=image_tag,
-                imageManifest=manifest,
-                imageManifestMediaType=MANIFEST_MEDIA_TYPE,
-                imageDigest=digest,
-            )
-            digest = pushed["image"]["imageId"]["imageDigest"]
+            if attested:
+                manifest, digest = _push_index(ecr, where, manifest, digest, image_tag)
+            else:
+                pushed = ecr.put_image(
+                    **where,
+                    imageTag=image_tag,
+                    imageManifest=manifest,
+                    imageManifestMediaType=MANIFEST_MEDIA_TYPE,
+                    imageDigest=digest,
+                )
+                digest = pushed["image"]["imageId"]["imageDigest"]
         except ecr.exceptions.ImageAlreadyExistsException:
             pass  # the same manifest under the same tag: docker reports it pushed
     except errors as exc:
         raise StandinError(_registry_message(exc), 1) from None
     say(f"{image_tag}: digest: {digest} size: {len(manifest.encode())}")
+
+
+def _push_index(
+    ecr: Any, where: dict[str, str], manifest: str, digest: str, image_tag: str
+) -> tuple[str, str]:
+    """The image manifest untagged (by its digest), then the index naming it and an
+    attestation manifest, tagged: the (index, its digest) that the tag now names."""
+    ecr.put_image(
+        **where,
+        imageTag=f"sha256-{digest.removeprefix('sha256:')}",
+        imageManifest=manifest,
+        imageManifestMediaType=MANIFEST_MEDIA_TYPE,
+        imageDigest=digest,
+    )
+    attestation = json.dumps({"schemaVersion": 2, "mediaType": OCI_MANIFEST_MEDIA_TYPE})
+    attestation_digest = "sha256:" + hashlib.sha256(attestation.encode()).hexdigest()
+    index = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": INDEX_MEDIA_TYPE,
+            "manifests": [
+                {
+                    "mediaType": MANIFEST_MEDIA_TYPE,
+                    "digest": digest,
+                    "size": len(manifest.encode()),
+                    "platform": {"architecture": "amd64", "os": "linux"},
+                },
+                {
+                    "mediaType": OCI_MANIFEST_MEDIA_TYPE,
+                    "digest": attestation_digest,
+                    "size": len(attestation.encode()),
+                    "annotations": {
+                        "vnd.docker.reference.digest": digest,
+                        "vnd.docker.reference.type": "attestation-manifest",
+                    },
+                    "platform": {"architecture": "unknown", "os": "unknown"},
+                },
+            ],
+        },
+        indent=3,
+    )
+    index_digest = "sha256:" + hashlib.sha256(index.encode()).hexdigest()
+    pushed = ecr.put_image(
+        **where,
+        imageTag=image_tag,
+        imageManifest=index,
+        imageManifestMediaType=INDEX_MEDIA_TYPE,
+        imageDigest=index_digest,
+    )
+    return index, str(pushed["image"]["imageId"]["imageDigest"])
 
 
 def _registry_errors() -> tuple[type[BaseException], ...]:

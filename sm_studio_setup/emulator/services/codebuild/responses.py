@@ -36,7 +36,7 @@ from ...core import access
 from . import models
 from .models import BuildPlan, BuildRun, Phase
 from .phases import EMPTY_CONTEXT, FAIL_PHASE_VARIABLE, parse_fail_phase, settings
-from .roles import CODEBUILD_PRINCIPAL, assume_service_role, resolve_role, trusts_codebuild
+from .roles import CODEBUILD_PRINCIPAL, assume_service_role, may_assume, resolve_role
 from .runner import BuildRunner
 
 # --- who is calling, and may CodeBuild use the role ------------------------------------------
@@ -49,8 +49,15 @@ class AccessDeniedException(JsonRESTError):
         super().__init__("AccessDeniedException", message)
 
 
-def _authorize_service_role(response: CodeBuildResponse, service_role: str) -> str:
-    """Checks what AWS checks about a project's service role; returns its ARN."""
+def _authorize_service_role(
+    response: CodeBuildResponse,
+    service_role: str,
+    project: str | None = None,
+    vpc_config: Mapping[str, Any] | None = None,
+) -> str:
+    """Checks what AWS checks about a project's service role; returns its ARN. With a VPC,
+    CodeBuild validates the network with the service role: ec2:DescribeSecurityGroups and
+    the other Describe calls are judged for it (docs/aws-behaviours.md, "A build in a VPC")."""
     account = response.current_account
     partition = get_partition(response.region)
     role_arn, role = resolve_role(account, partition, service_role)
@@ -64,15 +71,26 @@ def _authorize_service_role(response: CodeBuildResponse, service_role: str) -> s
             resource=role_arn,
             context={"iam:PassedToService": CODEBUILD_PRINCIPAL},
         )
-        decision = access.decide(request)
-        if decision != "allowed":
-            raise AccessDeniedException(access.access_denied_message(request, decision))
+        judged = access.judge(request)
+        if judged.decision != "allowed":
+            raise AccessDeniedException(access.access_denied_message(request, judged))
     # A missing role fails the same way on AWS: CodeBuild's AssumeRole simply does not succeed.
-    if role is None or not trusts_codebuild(role.assume_role_policy_document):
+    if role is None or not may_assume(account, partition, response.region, role, project):
         raise InvalidInputException(
             f"CodeBuild is not authorized to perform: sts:AssumeRole on {role_arn}"
         )
+    if vpc_config and access.enforcement_enabled():
+        session = f"arn:{partition}:sts::{account}:assumed-role/{role.name}/AWSCodeBuild-validate"
+        for action in _VPC_VALIDATION:
+            request = access.AccessRequest(session, f"ec2:{action}", "*", {})
+            if access.decide(request) != "allowed":
+                raise InvalidInputException(f"Not authorized to perform {action}")
     return role_arn
+
+
+# The calls with which CodeBuild validates a project's VPC, in the order the public reports
+# show the first refusal (aws-cdk #2652, terraform-provider-aws #5238: DescribeSecurityGroups).
+_VPC_VALIDATION = ("DescribeSecurityGroups", "DescribeSubnets", "DescribeVpcs")
 
 
 # --- starting a build ------------------------------------------------------------------------
@@ -189,7 +207,9 @@ def _start(
         log_stream=log_stream,
     )
     role_arn = str(meta.get("serviceRole") or "")
-    credentials, why = assume_service_role(account, region, role_arn, uuid_part)
+    credentials, why = assume_service_role(
+        account, region, role_arn, uuid_part, str(meta.get("name") or "") or None
+    )
     plan = BuildPlan(
         build_id=build_id,
         build_arn=static["arn"],
@@ -245,7 +265,9 @@ def _create_project(self: CodeBuildResponse) -> ActionResult:
     _validate_required_params_artifacts(self._get_param("artifacts"))
     _validate_required_params_environment(self._get_param("environment"))
     _validate_required_params_project_name(name)
-    role_arn = _authorize_service_role(self, self._get_param("serviceRole") or "")
+    role_arn = _authorize_service_role(
+        self, self._get_param("serviceRole") or "", name, self._get_param("vpcConfig")
+    )
     if name in self.codebuild_backend.codebuild_projects:
         raise ResourceAlreadyExistsException(f"Project already exists: {_project_arn(self, name)}")
     project = self.codebuild_backend.create_project(
@@ -304,7 +326,12 @@ def _update_project(self: CodeBuildResponse) -> ActionResult:
             validate(self._get_param(key))
     meta = project.project_metadata
     if self._get_param("serviceRole"):
-        role_arn = _authorize_service_role(self, self._get_param("serviceRole"))
+        role_arn = _authorize_service_role(
+            self,
+            self._get_param("serviceRole"),
+            str(meta.get("name") or name),
+            self._get_param("vpcConfig") or meta.get("vpcConfig"),
+        )
         meta["serviceRole"] = role_arn
         project.service_role = role_arn
     for key in _UPDATABLE:

@@ -16,26 +16,43 @@ from moto.iam.exceptions import NotFoundException
 from moto.iam.models import iam_backends
 from moto.utilities.utils import get_partition
 
+from ....iam import PolicyValidationError, can_assume
+from ...core.decider import seen_by
 from .models import Credentials
 
 CODEBUILD_PRINCIPAL = "codebuild.amazonaws.com"
 
 
-def trusts_codebuild(policy_document: str | Mapping[str, Any]) -> bool:
-    """Whether a role's trust policy lets CodeBuild assume it. Deliberately simple (conditions
-    are ignored); the project's IAM engine is meant to replace this one function."""
+def sends(account: str, partition: str, region: str, project: str | None) -> dict[str, str]:
+    """What CodeBuild sends when it assumes a project's service role: the account and the
+    project's ARN (AWS CodeBuild User Guide, "Cross-service confused deputy prevention", whose
+    trust policy for a service role conditions on both; CreateProject validates the role with
+    the same statement)."""
+    context = {"aws:SourceAccount": account}
+    if project:
+        context["aws:SourceArn"] = f"arn:{partition}:codebuild:{region}:{account}:project/{project}"
+    return context
+
+
+def trusts_codebuild(
+    policy_document: str | Mapping[str, Any], context: Mapping[str, str] | None = None
+) -> bool:
+    """Whether a role's trust policy lets CodeBuild assume it, judged by the project's IAM
+    engine with what CodeBuild sends (conditions count: a trust narrowed to other projects or
+    another account does not admit this one)."""
     document = _load_policy(policy_document)
-    allowed = False
-    for statement in _as_list(document.get("Statement")):
-        if not isinstance(statement, dict) or not _matches_assume_role(statement):
-            continue
-        if not _names_codebuild(statement.get("Principal")):
-            continue
-        if statement.get("Effect") == "Deny":
-            return False
-        if statement.get("Effect") == "Allow":
-            allowed = True
-    return allowed
+    try:
+        return can_assume(document, CODEBUILD_PRINCIPAL, dict(context or {})).allowed
+    except PolicyValidationError:
+        return False
+
+
+def may_assume(account: str, partition: str, region: str, role: Any, project: str | None) -> bool:
+    """Whether CodeBuild may assume ``role`` for ``project`` now, with the role's trust as
+    CodeBuild sees it (an IAM change reaches it late: core/propagation.py)."""
+    documents = seen_by("codebuild", account, role.name)
+    trust = documents.trust if documents is not None else role.assume_role_policy_document
+    return trusts_codebuild(trust, sends(account, partition, region, project))
 
 
 def _load_policy(document: str | Mapping[str, Any]) -> Mapping[str, Any]:
@@ -49,25 +66,6 @@ def _load_policy(document: str | Mapping[str, Any]) -> Mapping[str, Any]:
         if isinstance(loaded, dict):
             return loaded
     return {}
-
-
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list) else [value]
-
-
-def _matches_assume_role(statement: Mapping[str, Any]) -> bool:
-    actions = [str(a).lower() for a in _as_list(statement.get("Action"))]
-    return any(a in ("sts:assumerole", "sts:*", "*") for a in actions)
-
-
-def _names_codebuild(principal: Any) -> bool:
-    if principal == "*":
-        return True
-    if not isinstance(principal, dict):
-        return False
-    return CODEBUILD_PRINCIPAL in _as_list(principal.get("Service"))
 
 
 def resolve_role(account_id: str, partition: str, service_role: str) -> tuple[str, Any]:
@@ -91,7 +89,7 @@ def resolve_role(account_id: str, partition: str, service_role: str) -> tuple[st
 
 
 def assume_service_role(
-    account: str, region: str, role_arn: str, build_uuid: str
+    account: str, region: str, role_arn: str, build_uuid: str, project: str | None = None
 ) -> tuple[Credentials | None, str]:
     """The service role's session, as CodeBuild takes it for each build: moto's own
     AssumeRole (so every stand-in call is this session's and enforcement judges the role),
@@ -100,7 +98,7 @@ def assume_service_role(
 
     partition = get_partition(region)
     _, role = resolve_role(account, partition, role_arn)
-    if role is None or not trusts_codebuild(role.assume_role_policy_document):
+    if role is None or not may_assume(account, partition, region, role, project):
         return None, f"CodeBuild is not authorized to perform: sts:AssumeRole on {role_arn}"
     session_name = f"AWSCodeBuild-{build_uuid}"
     assumed = sts_backends[account][partition].assume_role(

@@ -351,7 +351,7 @@ class BuildRunner:
 
     def _denied(
         self, action: str, resource: str
-    ) -> tuple[access.AccessRequest, access.Decision] | None:
+    ) -> tuple[access.AccessRequest, access.Judged] | None:
         """(request, decision) when enforcement is on and refuses the service role session."""
         credentials = self.plan.credentials
         if credentials is None or not access.enforcement_enabled():
@@ -362,8 +362,8 @@ class BuildRunner:
             resource=resource,
             context=self._access_context(),
         )
-        decision = access.decide(request)
-        return None if decision == "allowed" else (request, decision)
+        judged = access.judge(request)
+        return None if judged.decision == "allowed" else (request, judged)
 
     def _provision(self, kind: str) -> _Ending:
         plan = self.plan

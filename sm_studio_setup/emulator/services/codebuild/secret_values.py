@@ -25,7 +25,7 @@ class Unresolved(Exception):
 class _Judge(Protocol):
     def _denied(
         self, action: str, resource: str
-    ) -> tuple[access.AccessRequest, access.Decision] | None: ...
+    ) -> tuple[access.AccessRequest, access.Judged] | None: ...
 
 
 def resolve(plan: Any, kind: str, where: str, judge: _Judge) -> str:

@@ -11,7 +11,9 @@ reset clears it along with the domains it refers to.
 
 The package: ``validation.py`` (the model's constraints), ``models.py`` (the resources and
 their state), ``domains.py`` (the domain, user profiles, spaces), ``images.py`` (images, their
-versions, app image configs) and ``responses.py`` (one table of the operations).
+versions, app image configs), ``lifecycle.py`` (the asynchronous states: CREATING, Updating,
+and their failures), ``apps.py`` (what Studio sends when it assumes the execution role) and
+``responses.py`` (one table of the operations).
 """
 
 from __future__ import annotations
@@ -20,7 +22,10 @@ from moto.sagemaker.models import Domain, SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
 
 from .domains import describe_domain_with_update_members
+from .lifecycle import DEFAULT_STATE_SECONDS, FAILABLE, configure
 from .responses import BACKEND, RESPONSES
+
+__all__ = ["DEFAULT_STATE_SECONDS", "FAILABLE", "configure", "install"]
 
 _INSTALLED_ATTR = "_sm_studio_setup_installed"
 

@@ -13,6 +13,7 @@ from moto.core.utils import utcnow
 from moto.sagemaker.exceptions import ResourceInUseException, ResourceNotFound, ValidationError
 from moto.sagemaker.models import Domain, SageMakerModelBackend
 
+from . import lifecycle
 from .images import check_custom_images
 from .models import (
     Order,
@@ -70,7 +71,10 @@ def update_domain(
     """Apply an UpdateDomain request; ``scalars`` are the request's other members, keyed by
     their names in the request (``SubnetIds``, ``AppNetworkAccessType``, ...)."""
     domain = _domain(backend, domain_id)
+    updates = state(backend).domain_updates
+    _refuse_while_busy(updates.get(domain_id), f"Domain {domain.arn}")
     check_custom_images(backend, default_user_settings, default_space_settings)
+    updates[domain_id] = lifecycle.begin("domain", "Updating", "InService", "Update_Failed")
     if default_user_settings:
         domain.default_user_settings = _merged(domain.default_user_settings, default_user_settings)
     if default_space_settings:
@@ -103,6 +107,9 @@ def describe_domain_with_update_members(original: Callable[[Domain], dict[str, A
 
     def describe(self: Domain) -> dict[str, Any]:
         result = original(self)
+        update = _update_of(self)
+        if update is not None:
+            result.update(update.members("Status"))
         for member, attribute in (
             ("TagPropagation", "tag_propagation"),
             ("HomeEfsFileSystemCreation", "home_efs_file_system_creation"),
@@ -113,6 +120,19 @@ def describe_domain_with_update_members(original: Callable[[Domain], dict[str, A
 
     describe.__wrapped__ = original  # type: ignore[attr-defined]
     return describe
+
+
+def _update_of(domain: Domain) -> lifecycle.Transition | None:
+    from moto.sagemaker.models import sagemaker_backends
+
+    backend = sagemaker_backends[domain.account_id][domain.region_name]
+    return state(backend).domain_updates.get(domain.id)
+
+
+def _refuse_while_busy(update: lifecycle.Transition | None, what: str) -> None:
+    # SageMaker takes one update at a time: UpdateDomain's model lists ResourceInUse.
+    if update is not None and not update.finished:
+        raise ResourceInUseException(f"{what} is in {update.busy} state: wait until it is done.")
 
 
 # --------------------------------------------------------------------------- user profiles
@@ -163,7 +183,9 @@ def update_user_profile(
     """UpdateUserProfile: like UpdateDomain, each settings member given replaces its old value
     and the others are kept."""
     profile = describe_user_profile(backend, domain_id, name)
+    _refuse_while_busy(profile.update, f"User profile {profile.arn}")
     check_custom_images(backend, user_settings)
+    profile.update = lifecycle.begin("user-profile", "Updating", "InService", "Update_Failed")
     if user_settings:
         profile.settings = _merged(profile.settings, user_settings)
         profile.modified = utcnow()

@@ -13,12 +13,14 @@ from moto.core.utils import utcnow
 from moto.sagemaker.exceptions import ResourceInUseException, ResourceNotFound, ValidationError
 from moto.sagemaker.models import SageMakerModelBackend
 
+from . import lifecycle
 from .models import (
     ANY_TIME,
     AppImageConfig,
     Image,
     ImageVersion,
     Order,
+    StudioState,
     Window,
     arn,
     dated,
@@ -86,7 +88,7 @@ def create_image(
 ) -> Image:
     studio = state(backend)
     image_arn = _image_arn(backend, name)
-    vacant(studio.images, name, "Image", image_arn)
+    vacant(_images(studio), name, "Image", image_arn)
     image = Image(
         name=name,
         arn=image_arn,
@@ -96,21 +98,33 @@ def create_image(
         display_name=display_name,
         tags=list(tags or []),
     )
+    image.change = lifecycle.begin("image", "CREATING", "CREATED", "CREATE_FAILED")
     studio.images[name] = image
     return image
 
 
+def _images(studio: StudioState) -> dict[str, Image]:
+    """The images, without those whose deletion has finished (DELETING until then)."""
+    for name in [
+        n
+        for n, image in studio.images.items()
+        if image.change is not None and image.change.busy == "DELETING" and image.change.finished
+    ]:
+        del studio.images[name]
+    return studio.images
+
+
 def describe_image(backend: SageMakerModelBackend, name: str) -> Image:
-    return existing(state(backend).images.get(name), "Image", _image_arn(backend, name))
+    return existing(_images(state(backend)).get(name), "Image", _image_arn(backend, name))
 
 
-list_images = lister("list_images", lambda studio: studio.images, _IMAGE_ORDER)
+list_images = lister("list_images", _images, _IMAGE_ORDER)
 
 
 def delete_image(backend: SageMakerModelBackend, name: str) -> None:
-    # Like AWS, deleting an image deletes its versions with it.
-    describe_image(backend, name)
-    del state(backend).images[name]
+    # Like AWS, deleting an image deletes its versions with it; it is DELETING meanwhile.
+    image = describe_image(backend, name)
+    image.change = lifecycle.begin("image-delete", "DELETING", "DELETING", "DELETE_FAILED")
 
 
 # --------------------------------------------------------------------------- image versions
@@ -126,6 +140,9 @@ def create_image_version(
     extras: Mapping[str, Any] | None = None,
 ) -> ImageVersion:
     image = describe_image(backend, name)
+    status = image.summary()["ImageStatus"]
+    if status != "CREATED":
+        raise ValidationError(f"Image {image.arn} is {status}: it takes versions once CREATED.")
     if client_token is not None and client_token in image.client_tokens:
         # A retried request (same idempotency token) gets the version it already created.
         return image.versions[image.client_tokens[client_token]]
@@ -143,6 +160,13 @@ def create_image_version(
         base_image=base_image,
         aliases=list(aliases or []),
         extras={k: v for k, v in (extras or {}).items() if v is not None},
+        creation=lifecycle.begin(
+            "image-version",
+            "CREATING",
+            "CREATED",
+            "CREATE_FAILED",
+            _unusable(backend, base_image),
+        ),
     )
     image.versions[number] = version
     image.next_version = number + 1
@@ -150,6 +174,40 @@ def create_image_version(
         image.client_tokens[client_token] = number
     image.modified = utcnow()
     return version
+
+
+# What SageMaker says of an image index (buildx's default with a provenance attestation):
+# "Unsupported manifest media type application/vnd.oci.image.index.v1+json" (mlflow/mlflow
+# #13834, aws/amazon-sagemaker-feedback #180; docs/aws-behaviours.md).
+_INDEXES = frozenset(
+    {
+        "application/vnd.oci.image.index.v1+json",
+        "application/vnd.docker.distribution.manifest.list.v2+json",
+    }
+)
+
+
+def _unusable(backend: SageMakerModelBackend, base_image: str) -> str | None:
+    """Why SageMaker would refuse ``base_image`` (an image of the emulator's ECR), or None."""
+    from moto.ecr.models import ecr_backends
+
+    repository_part, _, reference = base_image.partition("/")[2].rpartition(":")
+    if "@" in base_image:
+        repository_part, _, reference = base_image.partition("/")[2].partition("@")
+    try:
+        repository = ecr_backends[backend.account_id][backend.region_name].repositories[
+            repository_part
+        ]
+    except KeyError:
+        return None
+    for image in repository.images:
+        if reference in (image.image_tag, image.image_digest) or reference in (
+            getattr(image, "image_tags", None) or []
+        ):
+            media_type = getattr(image, "image_manifest_media_type", None) or ""
+            if media_type in _INDEXES:
+                return f"Unsupported manifest media type {media_type}"
+    return None
 
 
 def describe_image_version(

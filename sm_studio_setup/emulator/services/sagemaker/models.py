@@ -19,6 +19,8 @@ from moto.sagemaker.exceptions import ResourceInUseException, ResourceNotFound
 from moto.sagemaker.models import SageMakerModelBackend
 from moto.utilities.utils import get_partition
 
+from .lifecycle import Transition
+
 _STATE_ATTR = "_sm_studio_setup_studio"
 # AWS hands out POSIX uids for Studio home directories from this range.
 _FIRST_UID = 200001
@@ -61,11 +63,13 @@ class UserProfile(DomainResource):
     sso_identifier: str | None
     sso_value: str | None
 
+    update: Transition | None = None
+
     def summary(self) -> dict[str, Any]:
         return {
             "DomainId": self.domain_id,
             "UserProfileName": self.name,
-            "Status": "InService",
+            "Status": self.update.status if self.update else "InService",
             "CreationTime": self.created,
             "LastModifiedTime": self.modified,
         }
@@ -79,6 +83,7 @@ class UserProfile(DomainResource):
                 "SingleSignOnUserIdentifier": self.sso_identifier,
                 "SingleSignOnUserValue": self.sso_value,
                 "UserSettings": self.settings,
+                **(self.update.members("Status") if self.update else {}),
             }
         )
 
@@ -150,15 +155,17 @@ class ImageVersion:
     extras: dict[str, Any]
     created: datetime = field(default_factory=utcnow)
     modified: datetime = field(default_factory=utcnow)
+    creation: Transition | None = None
 
     def summary(self) -> dict[str, Any]:
         return {
             "CreationTime": self.created,
             "ImageArn": self.image_arn,
             "ImageVersionArn": self.arn,
-            "ImageVersionStatus": "CREATED",
             "LastModifiedTime": self.modified,
             "Version": self.version,
+            "ImageVersionStatus": "CREATED",
+            **(self.creation.members("ImageVersionStatus") if self.creation else {}),
         }
 
     def describe(self) -> dict[str, Any]:
@@ -180,6 +187,7 @@ class Image(Resource):
     versions: dict[int, ImageVersion] = field(default_factory=dict)
     next_version: int = 1
     client_tokens: dict[str, int] = field(default_factory=dict)
+    change: Transition | None = None  # CREATING, or DELETING
 
     def summary(self) -> dict[str, Any]:
         return compact(
@@ -191,6 +199,7 @@ class Image(Resource):
                 "ImageName": self.name,
                 "ImageStatus": "CREATED",
                 "LastModifiedTime": self.modified,
+                **(self.change.members("ImageStatus") if self.change else {}),
             }
         )
 
@@ -229,6 +238,8 @@ class StudioState:
     spaces: dict[tuple[str, str], Space] = field(default_factory=dict)
     images: dict[str, Image] = field(default_factory=dict)
     app_image_configs: dict[str, AppImageConfig] = field(default_factory=dict)
+    # A domain's update under way (moto's Domain has no status of its own).
+    domain_updates: dict[str, Transition] = field(default_factory=dict)
     uids: Iterator[int] = field(default_factory=lambda: itertools.count(_FIRST_UID))
     # Creation times can tie; a sequence number keeps sorting stable and deterministic.
     seqs: Iterator[int] = field(default_factory=itertools.count)
