@@ -100,7 +100,9 @@ function AttachView(props: {
       >
         Attach to Studio…
       </button>
-      {attach.kind === 'busy' && <Busy text="Attaching the image…" />}
+      {attach.kind === 'busy' && (
+        <Busy text="Attaching the image: SageMaker creates the image and its version, then updates the domain, each in its own time (a minute or more on AWS)…" />
+      )}
       {attach.kind === 'error' && (
         <ErrorView error={attach.error} testId="attach-error" />
       )}

@@ -146,7 +146,9 @@ test.describe('check → fix → build → attach in the sidebar', () => {
     await page.getByTestId('attach-image-name').fill('pandas-image');
     await page.getByTestId('confirm-attach').click();
     const attached = panel.getByTestId('attach-status');
-    await expect(attached).toContainText('pandas-image');
+    // SageMaker's images, versions and domain updates take their time (the demo holds each
+    // state 2 s, and IAM's changes reach SageMaker 3 s late): attaching waits for all of them.
+    await expect(attached).toContainText('pandas-image', { timeout: 90_000 });
     await attached.scrollIntoViewIfNeeded();
     await snap(page, panel, 'flow-6-attached', dynamic(panel));
   });

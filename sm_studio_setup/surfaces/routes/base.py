@@ -75,7 +75,13 @@ class BaseHandler(APIHandler):
         if not isinstance(path, str) or "\0" in path:
             raise BadInput("The folder is not a path.", field=field)
         root = Path(self.settings.get("server_root_dir") or ".").expanduser().resolve()
-        full = (root / path.lstrip("/")).resolve()
+        given = Path(path)
+        # A build record names its folder as the server resolved it: an absolute path already
+        # within the root is that folder; any other is read as relative to the root.
+        if given.is_absolute() and (given.resolve() == root or root in given.resolve().parents):
+            full = given.resolve()
+        else:
+            full = (root / path.lstrip("/")).resolve()
         if full != root and root not in full.parents:
             raise BadInput(
                 f"{path} is outside the folder JupyterLab serves; give a folder the file "

@@ -247,6 +247,18 @@ async def test_attach_route(jp_fetch: Any, jp_root_dir: Path, fixed: EmulatorPro
     )
     validate(attached, "AttachResult")
     assert attached["image_name"] == "from-rest"
+    # The sidebar sends back the folder as the build's record names it: absolute, in the root.
+    again = await call(
+        jp_fetch,
+        "POST",
+        "attach",
+        {
+            "image_uri": done["image_uri"],
+            "image_name": "from-rest",
+            "context": done["options"]["context"],
+        },
+    )
+    assert again["version"] == attached["version"] + 1
     missing = await call(jp_fetch, "POST", "attach", {"image_name": "x"}, status=400)
     assert "image_uri" in missing["message"]
 
