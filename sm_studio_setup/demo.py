@@ -8,12 +8,15 @@ a real AWS account.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 from .aws.session import DEMO_ENV, is_loopback_url
+from .demo_workspace import EXAMPLE, make_workspace
 from .errors import SetupError, UnsafeEndpointError
 
 # Every AWS_* variable can make a child process talk to real AWS instead of the emulator
@@ -71,7 +74,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--no-browser", action="store_true", help="don't open a browser")
     parser.add_argument(
-        "--root-dir", default=None, help="folder JupyterLab serves (default: the current one)"
+        "--root-dir",
+        default=None,
+        help="folder JupyterLab serves (default: a fresh workspace holding an example image to "
+        "build, removed when the demo stops)",
     )
     parser.add_argument(
         "lab_args",
@@ -99,7 +105,9 @@ def lab_environment(client_env: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def lab_command(args: argparse.Namespace) -> list[str]:
+def lab_command(args: argparse.Namespace, workspace: Path | None = None) -> list[str]:
+    """JupyterLab's command line: ``workspace`` (the demo's own, with the example image) is
+    served and opened on the example's folder unless ``--root-dir`` names another."""
     command = [
         sys.executable,
         "-m",
@@ -114,10 +122,26 @@ def lab_command(args: argparse.Namespace) -> list[str]:
         command.append("--no-browser")
     if args.root_dir:
         command.append(f"--ServerApp.root_dir={args.root_dir}")
+    elif workspace is not None:
+        command.append(f"--ServerApp.root_dir={workspace}")
+        # The file browser opens on the example, so the panel's build folder is it.
+        command.append(f"--LabApp.default_url=/lab/tree/{EXAMPLE}")
     extra = list(args.lab_args or [])
     if extra[:1] == ["--"]:
         extra = extra[1:]
     return command + extra
+
+
+def lab_settings(folder: Path) -> Path:
+    """JupyterLab's user settings for the demo (never the user's own): the news prompt off,
+    so the first thing a newcomer sees is the demo, not a question."""
+    notification = (
+        folder / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    )
+    notification.parent.mkdir(parents=True, exist_ok=True)
+    if not notification.exists():
+        notification.write_text(json.dumps({"fetchNews": "false"}), encoding="utf-8")
+    return folder
 
 
 def run(args: argparse.Namespace) -> int:
@@ -135,13 +159,25 @@ def run(args: argparse.Namespace) -> int:
     ).start()
     try:
         env = lab_environment(emulator.client_env())
+        assert emulator.workdir is not None
+        workspace = None
+        if not args.root_dir:
+            workspace = emulator.workdir / "workspace"
+            make_workspace(workspace)
+        env["JUPYTERLAB_SETTINGS_DIR"] = str(lab_settings(emulator.workdir / "lab-settings"))
         print(
             f"Demo — no AWS account is used. Emulator at {emulator.endpoint_url}"
-            f" (scenario {args.scenario}).",
+            f" (scenario {args.scenario})."
+            + (
+                f" Workspace {workspace} (removed when the demo stops): open the shield icon "
+                f"in the left sidebar and build {EXAMPLE}."
+                if workspace is not None
+                else ""
+            ),
             file=sys.stderr,
             flush=True,
         )
-        child = subprocess.Popen(lab_command(args), env=env)
+        child = subprocess.Popen(lab_command(args, workspace), env=env)
 
         def forward(signum: int, _frame: object) -> None:
             child.send_signal(signum)

@@ -283,6 +283,20 @@ export const FIELD_LABELS: Record<string, string> = {
   security_group_ids: 'Security group ids'
 };
 
+/** What to do, in the panel's words, for what it has no field of its own for. */
+export const FIELD_HINTS: Record<string, string> = {
+  dockerfile:
+    'Choose a build folder with its Dockerfile at the top: the “Build folder” field above, or right-click a folder → Build image from this folder.',
+  image_name: 'Give another image name when you attach.',
+  display_name: 'Give another image name when you attach.',
+  image_uri: 'Build the image here, then attach what the build made.',
+  scope:
+    'Attach to your own user profile (the attach dialog asks) if you may not change the domain.'
+};
+
+/** A hint written for another client of the API (a request's field or route): not for here. */
+const FOREIGN_HINT = /request body|"[a-z_]+"|\b(POST|GET) [a-z]/;
+
 export function shownError(error: unknown): IShownError {
   if (error instanceof SetupApiError) {
     // The REST hint names the request field; in the panel, the field has a label.
@@ -298,6 +312,11 @@ export function shownError(error: unknown): IShownError {
       // The hint spells the REST request; the panel has a button for it.
       hint =
         'The button below plans exactly that fix; nothing is written until you apply it (or hand it to an administrator).';
+    } else if (FIELD_HINTS[error.field]) {
+      hint = FIELD_HINTS[error.field];
+    } else if (FOREIGN_HINT.test(hint)) {
+      // Better no hint than one that names what the panel does not show.
+      hint = '';
     }
     return {
       message: error.message,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from sm_studio_setup.aws.session import demo_endpoint, is_loopback_url, new_session
@@ -96,3 +98,32 @@ def test_the_lab_environment_keeps_no_aws_setting_of_the_user(
     assert leftover == set()
     with pytest.raises(UnsafeEndpointError):
         lab_environment({"AWS_ENDPOINT_URL": "http://127.attacker.example:5000"})
+
+
+def test_the_demo_opens_on_an_example_image_studio_accepts(tmp_path: Path) -> None:
+    """A newcomer's first build needs no writing: the workspace holds a Studio-compatible
+    image folder, the file browser opens on it, and JupyterLab asks no news question."""
+    import argparse
+    import json
+
+    from sm_studio_setup.demo import lab_command, lab_settings
+    from sm_studio_setup.demo_workspace import EXAMPLE, make_workspace
+    from sm_studio_setup.images.studio_spec import dockerfile_findings
+    from sm_studio_setup.service.build.context import read_context
+
+    folder = make_workspace(tmp_path / "workspace")
+    assert dockerfile_findings((folder / "Dockerfile").read_text(), "JupyterLab") == []
+    sent = {f.path for f in read_context(str(folder), "Dockerfile").files}
+    assert sent == {"Dockerfile", ".dockerignore", "requirements.txt", "README.md"}  # no data/
+    args = argparse.Namespace(port=8888, no_browser=True, root_dir=None, lab_args=[])
+    command = lab_command(args, tmp_path / "workspace")
+    assert f"--ServerApp.root_dir={tmp_path / 'workspace'}" in command
+    assert f"--LabApp.default_url=/lab/tree/{EXAMPLE}" in command
+    (folder / "Dockerfile").write_text("FROM mine\n")
+    make_workspace(tmp_path / "workspace")  # a second start keeps what the user changed
+    assert (folder / "Dockerfile").read_text() == "FROM mine\n"
+    settings = lab_settings(tmp_path / "settings")
+    news = settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    assert json.loads(news.read_text()) == {"fetchNews": "false"}
+    given = argparse.Namespace(port=8888, no_browser=True, root_dir="/srv/mine", lab_args=[])
+    assert not any("default_url" in word for word in lab_command(given, None))

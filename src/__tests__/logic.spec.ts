@@ -189,6 +189,27 @@ describe('names and errors', () => {
       )
     );
     expect(other.hint).toBe('Run aws configure.');
+    // A hint written for another REST client never reaches the panel's reader.
+    const rest = shownError(
+      new SetupApiError(
+        'There is no file Dockerfile.gpu in /srv/p to build from.',
+        'Set "dockerfile" (the Dockerfile) in the request body.',
+        'bad_input',
+        400,
+        'dockerfile'
+      )
+    );
+    expect(rest.hint).toContain('“Build folder” field above');
+    const routed = shownError(
+      new SetupApiError(
+        'Refused.',
+        'Run POST fix/undo {"backup_id": "x"}.',
+        'bad',
+        409,
+        'secrets'
+      )
+    );
+    expect(routed.hint).toBe('');
     const network = shownError(new TypeError('Failed to fetch'));
     expect(network.message).toBe('The Jupyter server did not answer.');
     const bug = shownError(new Error('first line\n    at stack frame'));

@@ -184,8 +184,8 @@ def test_ignored_data_is_neither_read_nor_sent(tmp_path: Path) -> None:
         (
             lambda root: (root.mkdir(), (root / "app.py").write_text("")),
             "Dockerfile",
-            "dockerfile",
-            "There is no Dockerfile",
+            "context",
+            "There is no Dockerfile in",
         ),
         (
             lambda root: (root.mkdir(), (root / "app.py").write_text("")),
@@ -207,3 +207,4 @@ def test_a_wrong_folder_is_one_sentence(
     assert err.value.field == field
     assert words in err.value.message
     assert err.value.message.count(". ") == 0  # one sentence
+    assert "Dockerfile Dockerfile" not in err.value.message

@@ -33,6 +33,7 @@ from .folder import (
     MAX_DOCKERFILE,
     build_folder,
     dockerfile_path,
+    no_dockerfile,
     open_for_zip,
     read_dockerignore,
     read_regular,
@@ -193,11 +194,7 @@ def read_context(path: str, dockerfile: str, *, stop: Flag | None = None) -> Bui
         target, MAX_DOCKERFILE, shown=dockerfile, field="dockerfile", what="Dockerfile"
     )
     if data is None:
-        raise BadInput(
-            f"There is no Dockerfile {dockerfile} in {path}.",
-            "Give the build folder that holds it, or name the Dockerfile within it.",
-            field="dockerfile",
-        )
+        raise no_dockerfile(dockerfile, path)
     relative = target.relative_to(root).as_posix()
     matcher = matcher_for(root, relative)
     files: list[ContextFile] = []

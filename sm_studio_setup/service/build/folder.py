@@ -122,13 +122,25 @@ def read_dockerfile(root: Path, dockerfile: str, *, shown_folder: str = "") -> s
         path, MAX_DOCKERFILE, shown=dockerfile, field="dockerfile", what="Dockerfile"
     )
     if data is None:
-        where = f" in {shown_folder}" if shown_folder else ""
-        raise BadInput(
-            f"There is no Dockerfile {dockerfile}{where}.",
-            "Give the build folder that holds it, or name the Dockerfile within it.",
-            field="dockerfile",
-        )
+        raise no_dockerfile(dockerfile, shown_folder)
     return read_text(data, shown=dockerfile, field="dockerfile", what="Dockerfile")
+
+
+def no_dockerfile(dockerfile: str, folder: str) -> BadInput:
+    """The folder has no such Dockerfile. With the default name the folder is what is wrong
+    (the error names that field); with a name the user gave, the name may be."""
+    where = f" in {folder}" if folder else ""
+    if dockerfile == "Dockerfile":
+        return BadInput(
+            f"There is no Dockerfile{where}: a build folder holds one at its top.",
+            "Choose the folder that holds the Dockerfile.",
+            field="context",
+        )
+    return BadInput(
+        f"There is no file {dockerfile}{where} to build from.",
+        "Name the Dockerfile as it is within the build folder, or choose the folder that holds it.",
+        field="dockerfile",
+    )
 
 
 def read_dockerignore(root: Path) -> str:
