@@ -32,6 +32,18 @@ const BUSY = { kind: 'busy' } as const;
 
 export type Operation = 'check' | 'fix' | 'undo' | 'build' | 'attach';
 
+/** Where the user's attention is: the step they last acted on. */
+export type Step = 'check' | 'fix' | 'build' | 'attach';
+
+/**
+ * The step the panel brings into view; `seq` grows with every user action, so acting on the
+ * same step again brings it into view again.
+ */
+export interface IFocus {
+  step: Step;
+  seq: number;
+}
+
 /** What a finished long operation tells the user when the panel is hidden. */
 export interface IEnded {
   operation: Operation;
@@ -63,6 +75,8 @@ export interface IState {
   log: string[];
   logDropped: number;
   attach: Async<IAttachResult>;
+  /** Null until the user acts: then the panel shows that step's outcome where they look. */
+  focus: IFocus | null;
 }
 
 // Enough lines to scroll back through a long build; older ones are dropped (and counted).
@@ -148,6 +162,18 @@ export class SetupModel {
     if (this._state.check.kind === 'busy') {
       return;
     }
+    this.focusOn('check');
+    await this.runCheck(options);
+  }
+
+  /**
+   * The check itself. After a fix or an undo it runs on its own: the user is reading the
+   * fix's outcome, so the view stays there.
+   */
+  private async runCheck(options?: Body): Promise<void> {
+    if (this._state.check.kind === 'busy') {
+      return;
+    }
     const started = this.now();
     this.update({ check: BUSY });
     try {
@@ -156,10 +182,12 @@ export class SetupModel {
       );
       const seconds = (this.now() - started) / 1000;
       this.update({ check: { kind: 'done', value: { report, seconds } } });
+      this.refocus('check');
       this.emit('check', true, `Check: ${report.verdict}.`);
     } catch (error) {
       const shown = shownError(error);
       this.update({ check: { kind: 'error', error: shown } });
+      this.refocus('check');
       this.emit('check', false, shown.message);
     }
   }
@@ -169,6 +197,7 @@ export class SetupModel {
     if (this._state.plan.kind === 'busy') {
       return;
     }
+    this.focusOn('fix');
     this.update({ plan: BUSY, fix: IDLE, undo: IDLE });
     this._planOptions = options ?? checkOptions(this._state.params);
     try {
@@ -177,6 +206,7 @@ export class SetupModel {
     } catch (error) {
       this.update({ plan: { kind: 'error', error: shownError(error) } });
     }
+    this.refocus('fix');
   }
 
   /** Apply the plan on screen (the view asked for confirmation first), then check again. */
@@ -185,6 +215,7 @@ export class SetupModel {
     if (plan.kind !== 'done' || this._state.fix.kind === 'busy') {
       return;
     }
+    this.focusOn('fix');
     this.update({ fix: BUSY, undo: IDLE });
     let result: IFixResult;
     try {
@@ -192,14 +223,17 @@ export class SetupModel {
     } catch (error) {
       const shown = shownError(error);
       this.update({ fix: { kind: 'error', error: shown } });
+      this.refocus('fix');
       this.emit('fix', false, shown.message);
       return;
     }
     this.update({ fix: { kind: 'done', value: result } });
+    // The user had scrolled down to Apply; the outcome is at the section's top.
+    this.refocus('fix');
     this.emit('fix', result.status !== 'handoff', result.message);
     if (result.status !== 'handoff') {
       // The report on screen describes the role before the change.
-      await this.check(this._planOptions ?? undefined);
+      await this.runCheck(this._planOptions ?? undefined);
     }
   }
 
@@ -208,15 +242,18 @@ export class SetupModel {
     if (fix.kind !== 'done' || !fix.value.backup_id) {
       return;
     }
+    this.focusOn('fix');
     this.update({ undo: BUSY });
     try {
       const result = await this.client.fixUndo(fix.value.backup_id);
       this.update({ undo: { kind: 'done', value: result }, plan: IDLE });
+      this.refocus('fix');
       this.emit('undo', true, result.message);
-      await this.check(this._planOptions ?? undefined);
+      await this.runCheck(this._planOptions ?? undefined);
     } catch (error) {
       const shown = shownError(error);
       this.update({ undo: { kind: 'error', error: shown } });
+      this.refocus('fix');
       this.emit('undo', false, shown.message);
     }
   }
@@ -228,6 +265,7 @@ export class SetupModel {
     }
     const context = folder ?? this.folder;
     this.clearTimer();
+    this.focusOn('build');
     this.update({
       starting: BUSY,
       build: null,
@@ -243,10 +281,12 @@ export class SetupModel {
         buildOptions(this._state.params, context, newKey())
       );
       this.update({ starting: IDLE, build });
+      this.refocus('build');
       this.follow(build);
     } catch (error) {
       const shown = shownError(error);
       this.update({ starting: { kind: 'error', error: shown } });
+      this.refocus('build');
       this.emit('build', false, shown.message);
     }
   }
@@ -284,6 +324,10 @@ export class SetupModel {
       }
       this._cursor = 0;
       this.update({ build: newest, log: [], logDropped: 0 });
+      if (!newest.final && this._state.focus === null) {
+        // A build still running is what the user came back for.
+        this.focusOn('build');
+      }
       this.follow(newest);
     } catch {
       // The panel works without the list; a build started from here is followed anyway.
@@ -309,6 +353,7 @@ export class SetupModel {
           ? build.options.context
           : null
     };
+    this.focusOn('attach');
     this.update({ attach: BUSY });
     try {
       const result = await this.client.attach(request);
@@ -318,6 +363,23 @@ export class SetupModel {
       const shown = shownError(error);
       this.update({ attach: { kind: 'error', error: shown } });
       this.emit('attach', false, shown.message);
+    }
+    this.refocus('attach');
+  }
+
+  /** Show `step`'s outcome where the user is looking (the panel scrolls to it). */
+  focusOn(step: Step): void {
+    this.update({ focus: { step, seq: (this._state.focus?.seq ?? 0) + 1 } });
+  }
+
+  /**
+   * An operation ended: its outcome has grown below where the view was brought when it
+   * started (the panel could not scroll further then), so bring it again, unless the user
+   * has moved on to another step meanwhile.
+   */
+  private refocus(step: Step): void {
+    if (this._state.focus?.step === step) {
+      this.focusOn(step);
     }
   }
 
@@ -425,7 +487,8 @@ export class SetupModel {
     stopping: false,
     log: [],
     logDropped: 0,
-    attach: IDLE
+    attach: IDLE,
+    focus: null
   };
   private _changed = new Signal<this, IState>(this);
   private _ended = new Signal<this, IEnded>(this);

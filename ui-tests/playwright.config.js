@@ -35,6 +35,7 @@ module.exports = {
     ...baseConfig.use,
     // Video and trace need Playwright's own ffmpeg download.
     video: 'off',
+    screenshot: 'only-on-failure',
     trace: 'off',
     extraHTTPHeaders: { Authorization: `token ${token}` },
     launchOptions: {

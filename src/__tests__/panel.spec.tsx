@@ -166,6 +166,90 @@ describe('SetupPanelView', () => {
     expect(text('check-error')).toContain('The bucket name is not valid.');
   });
 
+  it('folds the steps above the one the user acted on, to a line of outcome', async () => {
+    const folded = (name: string) =>
+      container
+        .querySelector(`[data-testid="section-${name}"]`)
+        ?.getAttribute('data-folded');
+    await show();
+    expect(folded('workflow')).toBe('false');
+    await click('check-button');
+    expect(folded('workflow')).toBe('true');
+    expect(folded('check')).toBe('false');
+    expect(text('summary-workflow')).toContain('image-build');
+    await click('fix-button');
+    expect(folded('check')).toBe('true');
+    expect(text('summary-check')).toBe('gaps: 1 missing');
+    expect(folded('fix')).toBe('false');
+    // The title opens a folded step again, until the next action.
+    const title = container.querySelector(
+      '[data-testid="section-check"] h3 button'
+    ) as HTMLButtonElement;
+    expect(title.getAttribute('aria-expanded')).toBe('false');
+    await act(async () => title.click());
+    expect(folded('check')).toBe('false');
+    expect(title.getAttribute('aria-expanded')).toBe('true');
+    await click('build-button');
+    expect(folded('check')).toBe('true');
+    expect(folded('fix')).toBe('true');
+    expect(text('summary-fix')).toBe('planned, not applied');
+    expect(folded('build')).toBe('false');
+  });
+
+  it('scrolls the step the user acted on to the top of the panel', async () => {
+    const scrolled: string[] = [];
+    const original = HTMLElement.prototype.scrollIntoView;
+    HTMLElement.prototype.scrollIntoView = function (
+      this: HTMLElement,
+      options?: boolean | ScrollIntoViewOptions
+    ) {
+      const block = typeof options === 'object' ? options.block : options;
+      scrolled.push(`${this.getAttribute('data-testid')}:${block}`);
+    };
+    try {
+      await show();
+      expect(scrolled).toEqual([]);
+      await click('check-button');
+      await click('fix-button');
+      await click('build-button');
+      // When each starts, and again when its outcome is there.
+      expect(scrolled).toEqual([
+        'section-check:start',
+        'section-check:start',
+        'section-fix:start',
+        'section-fix:start',
+        'section-build:start',
+        'section-build:start'
+      ]);
+    } finally {
+      HTMLElement.prototype.scrollIntoView = original;
+    }
+  });
+
+  it('keeps the form open while it holds a refused value', async () => {
+    client.startBuild = async () => {
+      throw new SetupApiError(
+        'There is no Dockerfile in notes: a build folder holds one at its top.',
+        'Choose the folder that holds the Dockerfile.',
+        'bad_input',
+        400,
+        'context'
+      );
+    };
+    await show();
+    await click('build-button');
+    expect(
+      container
+        .querySelector('[data-testid="section-workflow"]')
+        ?.getAttribute('data-folded')
+    ).toBe('false');
+    expect(
+      container
+        .querySelector('[data-testid="param-context"]')
+        ?.getAttribute('aria-invalid')
+    ).toBe('true');
+  });
+
   it('offers the fix only when the check found something', async () => {
     client.reports = [report({ verdict: 'ready' })];
     await show();

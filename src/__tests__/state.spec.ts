@@ -176,6 +176,51 @@ describe('SetupModel', () => {
     expect(client.named('fixPlan').pop()).toEqual([then.body]);
   });
 
+  it('brings into view the step the user acted on, not the re-check a fix runs', async () => {
+    expect(model.state.focus).toBeNull();
+    // Once when the check starts and once when its outcome is there.
+    await model.check();
+    expect(model.state.focus).toEqual({ step: 'check', seq: 2 });
+    await model.check();
+    expect(model.state.focus).toEqual({ step: 'check', seq: 4 });
+    await model.plan();
+    await model.apply();
+    // The check after applying ran, but the user is reading what the fix did.
+    expect(client.named('check')).toHaveLength(3);
+    expect(model.state.focus?.step).toBe('fix');
+    await model.undoFix();
+    expect(model.state.focus?.step).toBe('fix');
+    await model.startBuild();
+    expect(model.state.focus?.step).toBe('build');
+  });
+
+  it('does not take the view back to a step the user has left', async () => {
+    let answer: (value: unknown) => void = () => undefined;
+    const slow = new Promise(resolve => (answer = resolve));
+    const check = client.check.bind(client);
+    client.check = async options => {
+      await slow;
+      return check(options);
+    };
+    const checking = model.check();
+    await model.plan();
+    const seq = model.state.focus?.seq;
+    answer(null);
+    await checking;
+    expect(model.state.focus).toEqual({ step: 'fix', seq });
+  });
+
+  it('brings a running build into view after a reload, not a finished one', async () => {
+    client.builds_ = [build({ status: 'SUCCEEDED', final: true })];
+    await model.resume();
+    expect(model.state.focus).toBeNull();
+    const other = new SetupModel(client, { pollMs: 0 });
+    client.builds_ = [build()];
+    await other.resume();
+    expect(other.state.focus?.step).toBe('build');
+    other.dispose();
+  });
+
   it('stops polling when disposed', async () => {
     await model.startBuild();
     model.dispose();

@@ -8,7 +8,7 @@ import {
 } from '../logic';
 import { IBuild } from '../model';
 import { IState, SetupModel } from '../state';
-import { Busy, CopyButton, ErrorView } from './common';
+import { Busy, CopyButton, ErrorView, useBringIntoView } from './common';
 import { askAttach } from './dialogs';
 
 /** Re-render every second while `active`, for the elapsed time. */
@@ -84,8 +84,16 @@ function AttachView(props: {
   const identity = state.identity;
   const hasProfile =
     identity.kind === 'done' && identity.value.user_profile !== null;
+  const ref = React.useRef<HTMLDivElement>(null);
+  // Attaching is brought into view when it starts and again when it ends (its outcome
+  // grows below the button); 'nearest' moves the panel no more than that needs.
+  useBringIntoView(
+    ref,
+    state.focus?.step === 'attach' ? state.focus.seq : null,
+    'nearest'
+  );
   return (
-    <div className="jp-SmSetup-attach">
+    <div className="jp-SmSetup-attach" ref={ref}>
       <button
         type="button"
         className="jp-mod-styled jp-mod-accept jp-SmSetup-run"
@@ -169,9 +177,12 @@ function RunView(props: {
           style={{ width: `${percent}%` }}
         />
       </div>
-      <p className="jp-SmSetup-buildMessage" data-testid="build-message">
-        {build.message}
-      </p>
+      {/* A success's sentence repeats the image and digest shown just below. */}
+      {!(build.status === 'SUCCEEDED' && build.image_uri) && (
+        <p className="jp-SmSetup-buildMessage" data-testid="build-message">
+          {build.message}
+        </p>
+      )}
       {build.error && (
         <ErrorView
           error={{
@@ -222,10 +233,11 @@ function RunView(props: {
           />
         </div>
       )}
-      <LogView lines={state.log} dropped={state.logDropped} />
+      {/* The next step sits by the result, above the log the user no longer needs. */}
       {build.status === 'SUCCEEDED' && build.image_uri && (
         <AttachView model={model} state={state} build={build} />
       )}
+      <LogView lines={state.log} dropped={state.logDropped} />
     </div>
   );
 }
@@ -240,7 +252,8 @@ export function BuildView(props: {
   return (
     <>
       <p className="jp-SmSetup-note">
-        Builds <code>{model.folder || '/'}</code> on CodeBuild.
+        Builds <code data-testid="build-folder">{model.folder || '/'}</code> on
+        CodeBuild.
       </p>
       <button
         type="button"

@@ -111,7 +111,15 @@ function PlanView(props: {
         Changes to <code>{plan.role_name}</code>: its trust policy and the
         inline policy <code>{plan.policy_name}</code>.
       </p>
-      <DiffView diff={plan.diff} />
+      {fix.kind === 'done' ? (
+        // Done with: folded, so the outcome below sits where the user is looking.
+        <details className="jp-SmSetup-doneDiff">
+          <summary>The change, as planned</summary>
+          <DiffView diff={plan.diff} />
+        </details>
+      ) : (
+        <DiffView diff={plan.diff} />
+      )}
       {plan.quotas
         .filter(quota => quota.blocking)
         .map(quota => (
@@ -169,9 +177,7 @@ export function FixView(props: {
       </button>
       {plan.kind === 'busy' && <Busy text="Reading the role and planning…" />}
       {plan.kind === 'error' && <ErrorView error={plan.error} />}
-      {plan.kind === 'done' && (
-        <PlanView model={model} state={state} plan={plan.value} />
-      )}
+      {/* Once applied, the outcome comes first: it is what the user waits for. */}
       {fix.kind === 'busy' && (
         <Busy text="Writing, then reading back until IAM shows it…" />
       )}
@@ -214,6 +220,9 @@ export function FixView(props: {
         <p className="jp-SmSetup-result" data-testid="undo-result">
           {undo.value.message}
         </p>
+      )}
+      {plan.kind === 'done' && (
+        <PlanView model={model} state={state} plan={plan.value} />
       )}
     </>
   );

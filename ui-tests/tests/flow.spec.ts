@@ -2,6 +2,7 @@ import {
   dynamic,
   DOCKERFILE,
   emulator,
+  EXAMPLE,
   expect,
   followBuild,
   openPanel,
@@ -20,18 +21,18 @@ test.describe('check → fix → build → attach in the sidebar', () => {
     });
   });
 
-  test('the whole flow', async ({ page, tmpPath, request, emulatorURL }) => {
-    await page.contents.uploadContent(
-      DOCKERFILE,
-      'text',
-      `${tmpPath}/Dockerfile`
-    );
+  test('the whole flow', async ({ page, request, emulatorURL }) => {
+    // From the demo's own example, as a newcomer meets it: nothing written by hand.
+    await page.filebrowser.openDirectory(EXAMPLE);
     const panel = await openPanel(page);
+    await expect(panel.getByTestId('build-folder')).toHaveText(EXAMPLE);
 
     // Check: the seeded role lacks what a build needs.
     const started = Date.now();
     await panel.getByTestId('check-button').click();
     await expect(panel.getByTestId('check-verdict')).toHaveText('gaps');
+    // Each outcome shows where the user is looking: the test never scrolls.
+    await expect(panel.getByTestId('check-verdict')).toBeInViewport();
     test.info().annotations.push({
       type: 'check click to verdict (ms)',
       description: String(Date.now() - started)
@@ -54,9 +55,6 @@ test.describe('check → fix → build → attach in the sidebar', () => {
     await expect(row).toContainText('Why');
     await expect(row).toContainText('Known from');
     // The README shows this one: the verdict at the top, then the steps.
-    await panel
-      .locator('#jp-SmSetup-check-title')
-      .evaluate(node => node.scrollIntoView({ block: 'start' }));
     await snap(page, panel, 'flow-1-check-gaps', dynamic(panel));
 
     // Fix: the plan is a diff; nothing is written before the confirmation.
@@ -66,7 +64,8 @@ test.describe('check → fix → build → attach in the sidebar', () => {
     await expect(diff).toContainText(
       '"iam:PassedToService": "codebuild.amazonaws.com"'
     );
-    await diff.scrollIntoViewIfNeeded();
+    await expect(panel.getByTestId('apply-button')).toBeInViewport();
+    await expect(panel.getByTestId('summary-check')).toHaveText(/^gaps: /);
     await snap(page, panel, 'flow-2-fix-plan', dynamic(panel));
 
     await panel.getByTestId('apply-button').click();
@@ -77,8 +76,13 @@ test.describe('check → fix → build → attach in the sidebar', () => {
     await expect(dialog).toContainText('Apply the fix to the role?');
     await snap(page, dialog, 'flow-3-confirm-apply');
     await page.getByTestId('confirm-apply').click();
-    await expect(panel.getByTestId('fix-result')).toBeVisible();
+    await expect(panel.getByTestId('fix-result')).toBeInViewport();
     await expect(panel.getByTestId('check-verdict')).toHaveText('ready');
+    // The check after the fix is summed up above it, in view too.
+    await expect(panel.getByTestId('summary-check')).toHaveText(
+      /^ready(: \d+ optional missing)?$/
+    );
+    await expect(panel.getByTestId('summary-check')).toBeInViewport();
     // Only what the workflow can do without is still missing.
     const left = panel.locator(
       '[data-testid="finding"][data-status="missing"]'
@@ -90,20 +94,21 @@ test.describe('check → fix → build → attach in the sidebar', () => {
     // Undo puts the role back (the check says so), and the fix applies again.
     await panel.getByTestId('undo-button').click();
     await page.getByTestId('confirm-undo').click();
-    await expect(panel.getByTestId('undo-result')).toBeVisible();
+    await expect(panel.getByTestId('undo-result')).toBeInViewport();
     await expect(panel.getByTestId('check-verdict')).toHaveText('gaps');
     await panel.getByTestId('fix-button').click();
     await panel.getByTestId('apply-button').click();
     await page.getByTestId('confirm-apply').click();
     await expect(panel.getByTestId('check-verdict')).toHaveText('ready');
-    await panel.getByTestId('check-verdict').scrollIntoViewIfNeeded();
+    await expect(panel.getByTestId('summary-check')).toBeInViewport();
     await snap(page, panel, 'flow-4-check-ready', dynamic(panel));
 
     // Build: slow enough for the phases to be seen one by one.
     await emulator(request, emulatorURL, 'codebuild', { duration_seconds: 10 });
     await panel.getByTestId('build-button').click();
     await expect(panel.getByTestId('build-status')).toHaveText('IN_PROGRESS');
-    await expect(panel.getByTestId('cancel-build')).toBeVisible();
+    await expect(panel.getByTestId('build-status')).toBeInViewport();
+    await expect(panel.getByTestId('cancel-build')).toBeInViewport();
     const { status, phases } = await followBuild(panel);
     expect(status).toBe('SUCCEEDED');
     expect(phases).toEqual(expect.arrayContaining(['BUILD', 'COMPLETED']));
@@ -118,7 +123,9 @@ test.describe('check → fix → build → attach in the sidebar', () => {
       /^sha256:[0-9a-f]{64}$/
     );
     await expect(panel.getByTestId('cancel-build')).toHaveCount(0);
-    await panel.getByTestId('build-status').scrollIntoViewIfNeeded();
+    for (const id of ['build-status', 'image-uri', 'attach-button']) {
+      await expect(panel.getByTestId(id)).toBeInViewport();
+    }
     await snap(page, panel, 'flow-5-build-succeeded', dynamic(panel));
 
     // Attach: name and app type in a dialog.
@@ -134,13 +141,14 @@ test.describe('check → fix → build → attach in the sidebar', () => {
     await expect(panel.getByTestId('attach-error')).toContainText(
       'sagemaker:UpdateDomain'
     );
+    await expect(panel.getByTestId('attach-fix')).toBeInViewport();
     await panel.getByTestId('attach-fix').click();
     await expect(panel.getByTestId('fix-diff')).toContainText(
       'sagemaker:UpdateDomain'
     );
     await panel.getByTestId('apply-button').click();
     await page.getByTestId('confirm-apply').click();
-    await expect(panel.getByTestId('fix-result')).toBeVisible();
+    await expect(panel.getByTestId('fix-result')).toBeInViewport();
     await expect(panel.getByTestId('check-verdict')).toHaveText('ready');
     await panel.getByTestId('attach-button').click();
     await page.getByTestId('attach-image-name').fill('pandas-image');
@@ -149,7 +157,7 @@ test.describe('check → fix → build → attach in the sidebar', () => {
     // SageMaker's images, versions and domain updates take their time (the demo holds each
     // state 2 s, and IAM's changes reach SageMaker 3 s late): attaching waits for all of them.
     await expect(attached).toContainText('pandas-image', { timeout: 90_000 });
-    await attached.scrollIntoViewIfNeeded();
+    await expect(attached).toBeInViewport();
     await snap(page, panel, 'flow-6-attached', dynamic(panel));
   });
 
@@ -208,7 +216,7 @@ test.describe('check → fix → build → attach in the sidebar', () => {
     await expect(panel.getByTestId('image-uri')).toHaveCount(0);
     await expect(panel.getByTestId('attach-button')).toHaveCount(0);
     await expect(panel.getByTestId('build-log')).not.toBeEmpty();
-    await panel.getByTestId('build-status').scrollIntoViewIfNeeded();
+    await expect(panel.getByTestId('build-status')).toBeInViewport();
     await snap(page, panel, 'build-failed', dynamic(panel));
   });
 
@@ -240,7 +248,7 @@ test.describe('check → fix → build → attach in the sidebar', () => {
     const { status } = await followBuild(panel);
     expect(status).toBe('STOPPED');
     await expect(panel.getByTestId('image-uri')).toHaveCount(0);
-    await panel.getByTestId('build-status').scrollIntoViewIfNeeded();
+    await expect(panel.getByTestId('build-status')).toBeInViewport();
     // Where CodeBuild was when the stop reached it depends on timing.
     await snap(page, panel, 'build-cancelled', [
       ...dynamic(panel),

@@ -25,6 +25,9 @@ test('a role that may not change itself ends in the hand-off', async ({
 
   const handoff = panel.getByTestId('handoff');
   await expect(handoff).toBeVisible();
+  // The outcome is where the user is looking: the diff above it folded once applied.
+  await expect(panel.getByTestId('fix-result')).toBeInViewport();
+  await expect(panel.getByTestId('handoff-tab-json')).toBeInViewport();
   await expect(panel.getByTestId('undo-button')).toHaveCount(0);
   await expect(panel.getByTestId('handoff-json')).toContainText(
     '"Version": "2012-10-17"'
@@ -41,6 +44,5 @@ test('a role that may not change itself ends in the hand-off', async ({
   await panel.getByTestId('handoff-tab-terraform').press('ArrowRight');
   await expect(panel.getByTestId('handoff-json')).toBeVisible();
   await panel.getByTestId('handoff-tab-cli').click();
-  await handoff.scrollIntoViewIfNeeded();
   await snap(page, panel, 'handoff', dynamic(panel));
 });

@@ -11,6 +11,9 @@ export const test = galata.extend<{ emulatorURL: string }>({
 });
 export { expect };
 
+/** The example image folder the demo opens on (sm_studio_setup/demo_workspace.py). */
+export const EXAMPLE = 'example-image';
+
 export const DOCKERFILE =
   'FROM public.ecr.aws/docker/library/python:3.12-slim\nRUN pip install --no-cache-dir pandas\n';
 
