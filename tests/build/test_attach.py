@@ -60,8 +60,13 @@ def built(emulator: EmulatorProcess, tmp_path_factory: pytest.TempPathFactory) -
     role = sagemaker.describe_domain(DomainId=_domain_id(emulator))["DefaultUserSettings"][
         "ExecutionRole"
     ]
+    # SageMaker creates images and versions asynchronously (the emulator too): wait as an
+    # administrator's script would, with botocore's waiters.
+    quick = {"Delay": 0.2, "MaxAttempts": 100}
     sagemaker.create_image(ImageName="team-image", RoleArn=role)
+    sagemaker.get_waiter("image_created").wait(ImageName="team-image", WaiterConfig=quick)
     sagemaker.create_image_version(ImageName="team-image", BaseImage=IMAGE_URI, ClientToken="t1")
+    sagemaker.get_waiter("image_version_created").wait(ImageName="team-image", WaiterConfig=quick)
     sagemaker.create_app_image_config(AppImageConfigName="team-config", JupyterLabAppImageConfig={})
     domain = _domain_id(emulator)
     settings = sagemaker.describe_domain(DomainId=domain)["DefaultUserSettings"]
