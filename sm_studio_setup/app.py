@@ -85,7 +85,15 @@ class SmStudioSetupApp(ExtensionApp):
 
         self.handlers.extend(handlers())
 
+        if not server_starts_extensions():
+            # An older jupyter_server (2.8, in SageMaker Distribution 1.x) never calls the
+            # start hook below: recover here, at load, or a restart would lose its builds.
+            self._recover()
+
     async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
+        self._recover()
+
+    def _recover(self) -> None:
         # After a restart: follow the builds the previous server left running on CodeBuild,
         # and clean up after those it left half-made. Reading the records is local and quick;
         # the AWS calls happen in each build's own thread.
@@ -99,3 +107,11 @@ class SmStudioSetupApp(ExtensionApp):
 
     async def stop_extension(self) -> None:
         self.builds.shutdown()
+
+
+def server_starts_extensions() -> bool:
+    """Whether this jupyter_server calls an extension's ``_start_jupyter_server_extension``
+    once its loop runs (the base class has the hook where the server calls it)."""
+    from jupyter_server.extension.application import ExtensionApp
+
+    return hasattr(ExtensionApp, "_start_jupyter_server_extension")

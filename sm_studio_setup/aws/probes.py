@@ -313,6 +313,24 @@ def _get_log_events(req: Requirement) -> _Call:
     )
 
 
+def _known(made: Any, call: _Call) -> dict[str, Any]:
+    """The call's parameters this botocore knows. An older one (SageMaker Distribution 1.x
+    pins botocore 1.31) lacks some that only narrow an answer, such as ListBuckets'
+    MaxBuckets; without them the probe asks the same question."""
+    try:
+        operation = made.meta.service_model.operation_model(
+            made.meta.method_to_api_mapping[call.operation]
+        )
+    except (AttributeError, KeyError, botocore.exceptions.BotoCoreError):
+        return call.kwargs  # not a botocore client (a test's stand-in): as asked
+    members = operation.input_shape.members if operation.input_shape is not None else {}
+    return {k: v for k, v in call.kwargs.items() if k in members or k not in _NARROWING}
+
+
+# Parameters a probe may go without: they make the answer smaller, not different.
+_NARROWING = frozenset({"MaxBuckets", "MaxKeys", "MaxResults", "maxResults"})
+
+
 def _list_all_my_buckets(req: Requirement) -> _Call:
     # ListBuckets is a read authorized on "*"; asking for one bucket keeps the answer small.
     return _Call("s3", "list_buckets", {"MaxBuckets": 1})
@@ -407,7 +425,8 @@ def probe(session: Any, requirement: Requirement) -> ProbeResult:
     shown = f"{call.service}.{call.operation}"
     premise = premise_of(action)
     try:
-        getattr(client(session, call.service), call.operation)(**call.kwargs)
+        made = client(session, call.service)
+        getattr(made, call.operation)(**_known(made, call))
     except botocore.exceptions.ClientError as exc:
         code = error_code(exc)
         message = str(exc.response.get("Error", {}).get("Message", ""))

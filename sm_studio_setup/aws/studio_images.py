@@ -18,7 +18,7 @@ from typing import Any
 
 import botocore.exceptions
 
-from ..errors import SetupError
+from ..errors import BadInput, SetupError
 from .session import client, error_code, translate
 
 # How long each asynchronous step may take ("It can take a few minutes" for a version).
@@ -30,6 +30,37 @@ Say = Callable[[str], None]
 
 def _quiet(_: str) -> None:
     pass
+
+
+# The settings member of each app type in a domain's or user profile's settings.
+SETTINGS_MEMBERS = {
+    "JupyterLab": "JupyterLabAppSettings",
+    "CodeEditor": "CodeEditorAppSettings",
+    "KernelGateway": "KernelGatewayAppSettings",
+}
+
+
+def require_settings_member(session: Any, app_type: str, field: str = "app_type") -> None:
+    """Refuse, before anything is read or written, an app type whose settings this botocore
+    does not know. SageMaker Distribution 1.0 to 1.5 pin botocore 1.31, which predates
+    JupyterLab and Code Editor spaces (1.33.5 knows them): it would drop the member from what
+    DescribeDomain answers and refuse it in UpdateDomain, so a read-modify-write could neither
+    keep what is there nor write the change."""
+    import botocore
+
+    member = SETTINGS_MEMBERS.get(app_type)
+    model = client(session, "sagemaker").meta.service_model
+    if member is None or member in model.shape_for("UserSettings").members:
+        return
+    raise BadInput(
+        f"This environment's AWS SDK (botocore {botocore.__version__}) predates Studio's "
+        f"{app_type} spaces, so it can neither read nor change their settings; nothing was "
+        "changed.",
+        "Run it from a virtualenv with a current boto3 (python -m venv ~/smss && ~/smss/bin/pip "
+        "install sm-studio-setup), not by upgrading the image's own botocore, which its other "
+        "packages pin.",
+        field=field,
+    )
 
 
 def _call(session: Any, doing: str, operation: str, **kwargs: Any) -> dict[str, Any]:

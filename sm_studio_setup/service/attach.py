@@ -97,6 +97,7 @@ def attach(
         if say is not None:
             say(text)
 
+    studio_images.require_settings_member(session, options.app_type)
     if options.context is not None:
         _dockerfile_text(options)  # a wrong path is refused before anything else is asked
     warnings = []

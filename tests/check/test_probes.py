@@ -257,3 +257,26 @@ def test_a_resource_in_another_region_is_not_probed(managed: Emulator) -> None:
 )
 def test_deny_kind(message: str, kind: str | None) -> None:
     assert deny_kind(message) == kind
+
+
+def test_an_older_botocore_is_asked_the_same_question_without_what_it_lacks() -> None:
+    """SageMaker Distribution 1.x pins botocore 1.31, whose ListBuckets has no MaxBuckets:
+    the probe goes without it rather than fail validation and leave s3:ListAllMyBuckets
+    unknown. What a call needs is never dropped."""
+    import boto3
+
+    from sm_studio_setup.aws import probes
+
+    s3 = boto3.Session(region_name="us-east-1").client("s3")
+    call = probes._Call("s3", "list_buckets", {"MaxBuckets": 1})
+    assert probes._known(s3, call) == {"MaxBuckets": 1}
+    members = s3.meta.service_model.operation_model("ListBuckets").input_shape.members
+    old = dict(members)
+    try:
+        members.pop("MaxBuckets")
+        assert probes._known(s3, call) == {}
+        needed = probes._Call("s3", "list_buckets", {"Bucket": "b"})
+        assert probes._known(s3, needed) == {"Bucket": "b"}
+    finally:
+        members.clear()
+        members.update(old)
