@@ -58,6 +58,24 @@ INPUTS: dict[str, _Input] = {
     "account": _Input("--account", None, "12 digits"),
     "domain_id": _Input("--domain-id", None, "the Studio domain id (d-...)"),
     "user_profile": _Input("--user-profile", None, "the Studio user profile name"),
+    # The lifecycle configuration that installs this tool for a domain: a command-line (and
+    # magic) command only, so no REST field but the check's.
+    "lifecycle_config": _Input(
+        "--lifecycle-config", "lifecycle_config", "a lifecycle configuration name"
+    ),
+    "create": _Input("--create", None, "a lifecycle configuration name"),
+    "attach_to": _Input("--attach", None, "domain or user-profile"),
+    "source": _Input("--source", None, "pypi, codeartifact or s3"),
+    "index_url": _Input("--index-url", None, "a package index URL"),
+    "codeartifact_domain": _Input("--codeartifact-domain", None, "a domain"),
+    "codeartifact_owner": _Input("--codeartifact-owner", None, "12 digits"),
+    "codeartifact_repository": _Input("--codeartifact-repository", None, "a repository"),
+    "codeartifact_region": _Input("--codeartifact-region", None, "a region"),
+    "s3_uri": _Input("--s3-uri", None, "s3://BUCKET/FOLDER/"),
+    "wheelhouse": _Input("--wheelhouse", None, "a folder"),
+    "installed": _Input("--installed", None, "a pip list --format=freeze file"),
+    "python_versions": _Input("--python", None, "3.10, 3.11 or 3.12"),
+    "format": _Input("--format", None, "json, cli, cloudformation or terraform"),
 }
 
 

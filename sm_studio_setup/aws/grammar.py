@@ -260,3 +260,93 @@ def check_parameter_name(value: str, field: str = "secrets") -> str:
             "/ between levels, not starting with aws or ssm)",
         )
     return value
+
+
+# --- a lifecycle configuration and where its script installs from -------------------------
+
+
+def check_lifecycle_config_name(value: str, field: str = "lifecycle_config") -> str:
+    """StudioLifecycleConfigName (botocore's model), in lower case only: whether SageMaker
+    lower-cases the name in the configuration's ARN, as it does for images, is not
+    documented, and the ARN is written into the domain's settings before the configuration
+    exists (docs/aws-behaviours.md); a lower-case name is the same ARN either way."""
+    if not _fits(value, "sagemaker", "StudioLifecycleConfigName") or value != value.lower():
+        raise _refuse(
+            field,
+            value,
+            "a lifecycle configuration name: 1 to 63 lower-case letters, digits and hyphens, "
+            "starting and ending with a letter or digit",
+        )
+    return value
+
+
+def check_codeartifact_domain(value: str) -> str:
+    if not _fits(value, "codeartifact", "DomainName"):
+        raise _refuse(
+            "codeartifact_domain",
+            value,
+            "a CodeArtifact domain name: 2 to 50 lower-case letters, digits and hyphens, "
+            "starting with a letter",
+        )
+    return value
+
+
+def check_codeartifact_repository(value: str) -> str:
+    if not _fits(value, "codeartifact", "RepositoryName"):
+        raise _refuse(
+            "codeartifact_repository",
+            value,
+            "a CodeArtifact repository name: 2 to 100 letters, digits and . _ -, starting with "
+            "a letter or digit",
+        )
+    return value
+
+
+# S3's "safe characters" for object keys ("Object key naming guidelines"), and "/" between
+# the folders of a prefix; none is special to the AWS CLI, pip or a URL.
+_S3_PREFIX = re.compile(r"[A-Za-z0-9!_.*'()/-]*", re.ASCII)
+
+
+def check_s3_folder(value: str, field: str = "s3_uri") -> tuple[str, str]:
+    """``s3://BUCKET/PREFIX/`` (or ``s3://BUCKET``): the bucket, and the prefix with its
+    trailing slash ("" for the whole bucket)."""
+    rest = value[len("s3://") :] if value.startswith("s3://") else None
+    bucket, _, prefix = (rest or "").partition("/")
+    segments = prefix.rstrip("/").split("/") if prefix.rstrip("/") else []
+    valid = (
+        rest is not None
+        and len(prefix.encode()) <= 1024
+        and _S3_PREFIX.fullmatch(prefix) is not None
+        and all(segment not in ("", ".", "..") for segment in segments)
+    )
+    if valid:
+        try:
+            check_bucket(bucket)
+        except BadInput:
+            valid = False
+    if not valid:
+        raise _refuse(
+            field,
+            value,
+            "an S3 folder such as s3://my-bucket/wheels/ (a bucket name, then folders of "
+            "letters, digits and ! _ . * ' ( ) -)",
+        )
+    return bucket, "/".join(segments) + "/" if segments else ""
+
+
+# RFC 3986's characters; no space, quote mark, backslash or control character.
+_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[A-Za-z0-9._~:/?#@!$&'()*+,;=%-]*)?")
+
+
+def check_index_url(value: str) -> str:
+    """A package index (PyPI's simple API), without credentials: the script is readable by
+    whoever may describe lifecycle configurations, so a password in it would be shared."""
+    host = value.split("://", 1)[-1].split("/", 1)[0]
+    if len(value) > 2048 or not _URL.fullmatch(value) or "@" in host:
+        raise _refuse(
+            "index_url",
+            value,
+            "a package index URL such as https://pypi.example.com/simple/ (http or https, no "
+            "user or password: use --source codeartifact for an index that needs a token)",
+        )
+    return value

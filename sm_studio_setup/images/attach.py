@@ -8,6 +8,9 @@ settings (UpdateDomain) or of one user profile (UpdateUserProfile). The update k
 custom image and every other setting already there: it sends the app type's settings whole,
 with the image added, because SageMaker replaces a settings member that is given.
 
+A lifecycle configuration is attached the same way (``with_lifecycle_config``): its ARN joins
+the app type's LifecycleConfigArns, and with ``--default`` becomes the DefaultResourceSpec's.
+
 Pure: no boto3, no I/O.
 """
 
@@ -80,3 +83,29 @@ def with_custom_image(
         images.append(wanted)
     current["CustomImages"] = images
     return {member: current}
+
+
+def with_lifecycle_config(
+    settings: Mapping[str, Any] | None,
+    app_type: AppType,
+    config_arn: str,
+    *,
+    default: bool = False,
+) -> dict[str, Any] | None:
+    """The app type's settings member with ``config_arn`` among its LifecycleConfigArns (and
+    with ``default``, as its DefaultResourceSpec's LifecycleConfigArn), every configuration and
+    setting already there kept; None when it is already so (nothing to send)."""
+    member = SETTINGS_MEMBER[app_type]
+    current = copy.deepcopy(dict((settings or {}).get(member) or {}))
+    arns = list(current.get("LifecycleConfigArns") or [])
+    changed = config_arn not in arns
+    if changed:
+        arns.append(config_arn)
+    current["LifecycleConfigArns"] = arns
+    if default:
+        spec = dict(current.get("DefaultResourceSpec") or {})
+        if spec.get("LifecycleConfigArn") != config_arn:
+            spec["LifecycleConfigArn"] = config_arn
+            changed = True
+        current["DefaultResourceSpec"] = spec
+    return {member: current} if changed else None

@@ -103,6 +103,9 @@ class Params:
     # SecureString parameter for the build), "ssm" (a parameter name) or "secretsmanager" (an
     # ARN). CodeBuild resolves them with the build's role.
     secrets: tuple[tuple[str, str], ...] = ()
+    # lifecycle-config: the lifecycle configuration that installs this tool (default: the
+    # JupyterLab one of this version, requirements/lifecycle_config.py).
+    lifecycle_config_name: str | None = None
 
     def __post_init__(self) -> None:
         # Fail at construction, not halfway through deriving requirements.

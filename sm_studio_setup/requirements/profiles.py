@@ -41,6 +41,7 @@ PROFILES: dict[str, ProfileFn] = {
     "pipelines": _lazy("pipelines", "pipelines"),
     "mlops-cicd": _lazy("mlops_cicd", "mlops-cicd"),
     "mlflow-deploy": _lazy("mlflow_deploy", "mlflow-deploy"),
+    "lifecycle-config": _lazy("lifecycle_config", "lifecycle-config"),
 }
 
 

@@ -1,7 +1,8 @@
 """Orchestration without UI: surfaces turn input into these calls and render the result.
 
-whoami, check, fix (plan, apply, undo), build and attach: the CLI, the magic, the REST routes
-(and through them the sidebar) and the widgets all call these, and nothing else.
+whoami, check, fix (plan, apply, undo), build, attach and the lifecycle configuration that
+installs this tool for a domain: the CLI, the magic, the REST routes (and through them the
+sidebar) and the widgets all call these, and nothing else.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ import boto3
 from ..aws.identity import Identity, whoami
 from ..aws.session import demo_mode, new_session
 from ..repair.plan import Plan
-from . import backups, fix
+from . import backups, fix, lifecycle, wheelhouse
 from .attach import AttachResult, attach
 from .build.engine import Build, EventSink, local_preflight
 from .build.records import BuildRecord, Records
 from .check import CheckOptions, Report, check
-from .options import AttachOptions, BuildOptions
+from .lifecycle import LifecycleResult
+from .options import AttachOptions, BuildOptions, LifecycleOptions
+from .wheelhouse import Wheelhouse, WheelhouseOptions
 
 
 class Service:
@@ -102,6 +105,22 @@ class Service:
 
     def builds(self, records: Records | None = None) -> list[BuildRecord]:
         return (records or Records()).all()
+
+    def lifecycle_script(self, options: LifecycleOptions) -> str:
+        """The lifecycle configuration's script (no AWS call)."""
+        return lifecycle.script(options)
+
+    def lifecycle_install(
+        self, options: LifecycleOptions, say: Callable[[str], None] | None = None
+    ) -> LifecycleResult:
+        """Create the lifecycle configuration and attach it, or hand the change off."""
+        return lifecycle.install(self.session, options, say)
+
+    def wheelhouse(
+        self, options: WheelhouseOptions, say: Callable[[str], None] | None = None
+    ) -> Wheelhouse:
+        """The wheels a lifecycle configuration installs from S3 (pip download, no AWS call)."""
+        return wheelhouse.make(options, say)
 
 
 def _attach_options(options: BuildOptions, done: BuildRecord) -> AttachOptions:

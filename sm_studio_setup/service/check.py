@@ -141,20 +141,32 @@ def build_params(
             studio_image_name=options.image_name,
             studio_scope=options.scope,
             secrets=tuple((s.kind, s.source) for s in parse_secrets(options.secrets)),
+            lifecycle_config_name=options.lifecycle_config,
         )
     except ValueError as exc:
         raise refused(exc, "Invalid parameters") from exc
 
 
+def studio_target(found: Discovery, options: CheckOptions) -> tuple[str | None, str | None]:
+    """The domain and user profile to act on: as given, else the space's. A profile of the
+    space belongs to the space's domain only: another domain given takes no profile from it."""
+    domain_id = options.domain_id or found.domain_id
+    if options.user_profile is not None:
+        return domain_id, options.user_profile
+    same = options.domain_id is None or options.domain_id == found.domain_id
+    return domain_id, found.user_profile if same else None
+
+
 def params_of(found: Discovery, options: CheckOptions) -> Params:
     """The requirement parameters of ``options`` where ``found`` says the user runs."""
+    domain_id, user_profile = studio_target(found, options)
     return build_params(
         options,
         region=found.region,
         account=found.account,
         role_arn=found.role_arn,
-        domain_id=found.domain_id,
-        user_profile=found.user_profile,
+        domain_id=domain_id,
+        user_profile=user_profile,
         space=found.space,
     )
 

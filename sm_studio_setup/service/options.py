@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from ..aws import grammar
-from ..errors import BadInput
+from ..errors import BadInput, spell_input
 from ..requirements.model import ParamError
 from ..requirements.profiles import PROFILES
 from ..requirements.studio_kernel import sagemaker_name
@@ -19,6 +19,21 @@ from .secrets import parse_secrets
 
 # A Dockerfile names a handful of base images; this many is already a mistake.
 _MAX_BASE_IMAGES = 64
+
+
+def check_studio_names(domain_id: str | None, user_profile: str | None) -> None:
+    """A domain id and a user profile name as SageMaker's API takes them (botocore's model)."""
+    if domain_id is not None:
+        grammar.check_sagemaker_name(
+            "domain_id", domain_id, "DomainId", "a Studio domain id, such as d-abcdef012345"
+        )
+    if user_profile is not None:
+        grammar.check_sagemaker_name(
+            "user_profile",
+            user_profile,
+            "UserProfileName",
+            "a user profile name: letters, digits and hyphens, at most 63",
+        )
 
 
 @dataclass(frozen=True)
@@ -49,6 +64,12 @@ class CheckOptions:
     # Secrets the build mounts, in Docker's --secret form (service/secrets.py): their
     # parameters or ARNs decide what the build's role must read.
     secrets: tuple[str, ...] = ()
+    # lifecycle-config: the lifecycle configuration's name (default: this version's).
+    lifecycle_config: str | None = None
+    # The Studio domain and user profile to act on, where no space's metadata names them (an
+    # administrator's own machine); in a space they default to the space's.
+    domain_id: str | None = None
+    user_profile: str | None = None
 
     def __post_init__(self) -> None:
         if self.profile not in PROFILES:
@@ -97,6 +118,9 @@ class CheckOptions:
                 field="scope",
             )
         parse_secrets(self.secrets)
+        if self.lifecycle_config is not None:
+            grammar.check_lifecycle_config_name(self.lifecycle_config)
+        check_studio_names(self.domain_id, self.user_profile)
         if len(self.base_images) > _MAX_BASE_IMAGES:
             raise BadInput(
                 f"The Dockerfile names {len(self.base_images)} base images; at most "
@@ -322,3 +346,133 @@ class AttachOptions:
         for name, value in (("context", self.context), ("dockerfile", self.dockerfile)):
             if value is not None and (not value or "\0" in value or len(value) > _MAX_VALUE):
                 raise BadInput(f"{grammar.shown(value)} is not a path.", field=name)
+
+
+SOURCES = ("pypi", "codeartifact", "s3")
+_SOURCE_OPTIONS = {
+    "pypi": ("index_url",),
+    "codeartifact": (
+        "codeartifact_domain",
+        "codeartifact_owner",
+        "codeartifact_repository",
+        "codeartifact_region",
+    ),
+    "s3": ("s3_uri",),
+}
+
+
+@dataclass(frozen=True)
+class LifecycleOptions:
+    """Install this tool for a domain with a lifecycle configuration (docs/ADMINISTRATORS.md).
+
+    Without ``create`` only the script is made. ``create`` names the configuration ("" for
+    this version's default name); ``attach_to`` adds it to the domain's or the user profile's
+    settings, ``default`` makes it the one Studio runs unless told otherwise; ``show`` prints
+    the change in one hand-off format and writes nothing.
+    """
+
+    app_type: str = "JupyterLab"
+    source: str = "pypi"
+    index_url: str | None = None
+    codeartifact_domain: str | None = None
+    codeartifact_owner: str | None = None
+    codeartifact_repository: str | None = None
+    codeartifact_region: str | None = None
+    s3_uri: str | None = None
+    create: str | None = None
+    attach_to: str | None = None
+    default: bool = False
+    role: str | None = None
+    show: str | None = None
+    domain_id: str | None = None
+    user_profile: str | None = None
+
+    def __post_init__(self) -> None:
+        from ..images.lifecycle import LIFECYCLE_APP_TYPES
+        from ..repair.handoff import FORMATS
+
+        if self.app_type not in LIFECYCLE_APP_TYPES:
+            raise BadInput(
+                f"{grammar.shown(self.app_type)} is not an app type a lifecycle configuration of "
+                f"this tool's is for; expected {' or '.join(LIFECYCLE_APP_TYPES)}.",
+                field="app_type",
+            )
+        if self.source not in SOURCES:
+            raise BadInput(
+                f"{grammar.shown(self.source)} is not a source; expected one of "
+                f"{', '.join(SOURCES)}.",
+                field="source",
+            )
+        for source, names in _SOURCE_OPTIONS.items():
+            for name in names:
+                if source != self.source and getattr(self, name) is not None:
+                    raise BadInput(
+                        f"{spell_input(name, 'cli')} is for --source {source}, not {self.source}.",
+                        "Leave {option} out, or choose that source.",
+                        field=name,
+                    )
+        if self.index_url is not None:
+            grammar.check_index_url(self.index_url)
+        if self.source == "codeartifact":
+            for name in _SOURCE_OPTIONS["codeartifact"]:
+                if not getattr(self, name):
+                    raise BadInput(
+                        "A CodeArtifact source needs its domain, the domain's owner, the "
+                        "repository and the region.",
+                        field=name,
+                    )
+            grammar.check_codeartifact_domain(str(self.codeartifact_domain))
+            grammar.check_account(str(self.codeartifact_owner), "codeartifact_owner")
+            grammar.check_codeartifact_repository(str(self.codeartifact_repository))
+            grammar.check_region(str(self.codeartifact_region), "codeartifact_region")
+        if self.source == "s3":
+            if not self.s3_uri:
+                raise BadInput(
+                    "An S3 source needs the folder of the wheelhouse.",
+                    "Make one with --wheelhouse DIR and upload it first.",
+                    field="s3_uri",
+                )
+            grammar.check_s3_folder(self.s3_uri)
+        if self.create:
+            grammar.check_lifecycle_config_name(self.create, "create")
+        if self.attach_to is not None and self.attach_to not in ("domain", "user-profile"):
+            raise BadInput(
+                f"{grammar.shown(self.attach_to)} is not what to attach to; expected domain or "
+                "user-profile.",
+                field="attach_to",
+            )
+        if self.attach_to is not None and self.create is None:
+            raise BadInput(
+                "Attaching needs the lifecycle configuration to make or reuse.",
+                "Add {option} (or {option} NAME).",
+                field="create",
+            )
+        if self.default and self.attach_to is None:
+            raise BadInput(
+                "--default makes the attached configuration the default: it needs --attach.",
+                "Add {option} domain (or user-profile), or leave --default out.",
+                field="attach_to",
+            )
+        if self.show is not None and self.show not in FORMATS:
+            raise BadInput(
+                f"{grammar.shown(self.show)} is not a hand-off format; expected one of "
+                f"{', '.join(FORMATS)}.",
+                field="format",
+            )
+        if self.show is not None and self.create is None:
+            raise BadInput(
+                "--format shows the change of --create: it needs --create.",
+                "Add {option}, or leave --format out.",
+                field="create",
+            )
+        if self.role is not None:
+            grammar.check_role(self.role)
+        check_studio_names(self.domain_id, self.user_profile)
+
+    @property
+    def name(self) -> str:
+        """The configuration's name: as given, else this version's for the app type."""
+        from .. import __version__
+        from ..images.lifecycle import default_name
+
+        return self.create or default_name(self.app_type, __version__)

@@ -6,13 +6,17 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import BadInput
 from ..requirements.params import parse_dockerfile_from
 from ..requirements.profiles import PROFILES
 from ..service.build import folder
 from ..service.check import CheckOptions
-from ..service.options import TIMEOUT_RANGE, AttachOptions, BuildOptions
+from ..service.options import TIMEOUT_RANGE, AttachOptions, BuildOptions, LifecycleOptions
+
+if TYPE_CHECKING:
+    from ..service.wheelhouse import WheelhouseOptions
 
 # The hand-off formats (repair.handoff.FORMATS), spelled here so --help never imports it.
 FIX_FORMATS = ("json", "cli", "cloudformation", "terraform")
@@ -53,7 +57,13 @@ def add_naming_arguments(parser: argparse.ArgumentParser, *, studio: bool = True
         "--scope",
         choices=("domain", "user-profile"),
         default="domain",
-        help="studio-kernel and --attach: the whole domain or the user's own profile",
+        help="studio-kernel, lifecycle-config and --attach: the whole domain or the user's own "
+        "profile",
+    )
+    parser.add_argument(
+        "--lifecycle-config",
+        metavar="NAME",
+        help="lifecycle-config: the lifecycle configuration (default: this version's)",
     )
 
 
@@ -108,6 +118,7 @@ def check_options(args: argparse.Namespace) -> CheckOptions:
         image_name=getattr(args, "image_name", None),
         scope=getattr(args, "scope", "domain"),
         secrets=tuple(args.secret),
+        lifecycle_config=getattr(args, "lifecycle_config", None),
     )
 
 
@@ -297,3 +308,149 @@ def attach_options(args: argparse.Namespace) -> AttachOptions:
         context=args.context,
         dockerfile=dockerfile_in(args.context, args.file) if args.context else "Dockerfile",
     )
+
+
+# --- lifecycle-config ------------------------------------------------------------------------
+
+# Spelled here so --help never imports the modules that hold them.
+LIFECYCLE_APP_TYPES = ("JupyterLab", "CodeEditor")
+LIFECYCLE_SOURCES = ("pypi", "codeartifact", "s3")
+WHEELHOUSE_PYTHONS = ("3.10", "3.11", "3.12")
+
+
+def add_lifecycle_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--app-type", choices=LIFECYCLE_APP_TYPES, default="JupyterLab")
+    parser.add_argument("--region", help="AWS region (default: the SDK's configuration)")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    source = parser.add_argument_group("where the script installs from")
+    source.add_argument("--source", choices=LIFECYCLE_SOURCES, default="pypi")
+    source.add_argument(
+        "--index-url", metavar="URL", help="pypi: a mirror of PyPI (no user or password in it)"
+    )
+    source.add_argument("--codeartifact-domain", metavar="DOMAIN", help="codeartifact")
+    source.add_argument(
+        "--codeartifact-owner", metavar="ACCOUNT", help="codeartifact: the domain's owner"
+    )
+    source.add_argument("--codeartifact-repository", metavar="REPOSITORY", help="codeartifact")
+    source.add_argument("--codeartifact-region", metavar="REGION", help="codeartifact")
+    source.add_argument(
+        "--s3-uri",
+        metavar="s3://BUCKET/FOLDER/",
+        help="s3: the folder a wheelhouse was uploaded to (see --wheelhouse)",
+    )
+    make = parser.add_argument_group(
+        "make it (checks the lifecycle-config permissions first; when the caller lacks them, "
+        "nothing is written and the change is printed for an administrator)"
+    )
+    make.add_argument(
+        "--create",
+        nargs="?",
+        const="",
+        metavar="NAME",
+        help="create the lifecycle configuration, or reuse one of this name with this script "
+        "(default name: sm-studio-setup-<app type>-<version>)",
+    )
+    make.add_argument(
+        "--attach",
+        dest="attach_to",
+        choices=("domain", "user-profile"),
+        help="add it to the domain's default user settings or the user profile's, keeping "
+        "every lifecycle configuration and setting already there",
+    )
+    make.add_argument(
+        "--default",
+        action="store_true",
+        help="with --attach: make it the default, which every space runs at its start",
+    )
+    make.add_argument(
+        "--format",
+        choices=FIX_FORMATS,
+        help="print the change in this format for an administrator, and write nothing",
+    )
+    make.add_argument("--role", help="role name, path/name or ARN (default: discovered)")
+    make.add_argument(
+        "--domain-id",
+        metavar="d-…",
+        help="the Studio domain (default: the space's; needed outside Studio)",
+    )
+    make.add_argument(
+        "--user-profile",
+        metavar="NAME",
+        help="with --attach user-profile: the user profile (default: the space's)",
+    )
+    wheels = parser.add_argument_group(
+        "a wheelhouse for --source s3 (run where pip reaches a package index)"
+    )
+    wheels.add_argument(
+        "--wheelhouse",
+        metavar="DIR",
+        help="download this version and the dependencies SageMaker Distribution lacks into "
+        "DIR, as wheels for its Pythons on manylinux x86_64",
+    )
+    wheels.add_argument(
+        "--python",
+        metavar="VERSIONS",
+        default=",".join(WHEELHOUSE_PYTHONS),
+        help="the Python versions of the images (default: 3.10,3.11,3.12)",
+    )
+    wheels.add_argument(
+        "--installed",
+        metavar="FILE",
+        help="`pip list --format=freeze` of a space of the image: leave out exactly what it has",
+    )
+
+
+def lifecycle_options(args: argparse.Namespace) -> LifecycleOptions:
+    if args.installed or args.python != ",".join(WHEELHOUSE_PYTHONS):
+        raise BadInput(
+            "--installed and --python are for --wheelhouse.",
+            "Add {option} DIR, or leave them out.",
+            field="wheelhouse",
+        )
+    return LifecycleOptions(
+        app_type=args.app_type,
+        source=args.source,
+        index_url=args.index_url,
+        codeartifact_domain=args.codeartifact_domain,
+        codeartifact_owner=args.codeartifact_owner,
+        codeartifact_repository=args.codeartifact_repository,
+        codeartifact_region=args.codeartifact_region,
+        s3_uri=args.s3_uri,
+        create=args.create,
+        attach_to=args.attach_to,
+        default=args.default,
+        role=args.role,
+        show=args.format,
+        domain_id=args.domain_id,
+        user_profile=args.user_profile,
+    )
+
+
+def wheelhouse_options(args: argparse.Namespace) -> WheelhouseOptions:
+    from ..service.wheelhouse import WheelhouseOptions
+
+    if args.create is not None:
+        raise BadInput(
+            "--wheelhouse and --create are separate steps: the wheelhouse is made where pip "
+            "reaches an index, uploaded, then the configuration is created.",
+            "Run {option} first, then --create with --source s3.",
+            field="wheelhouse",
+        )
+    return WheelhouseOptions(
+        folder=args.wheelhouse,
+        python_versions=csv(args.python),
+        installed=args.installed,
+        s3_uri=args.s3_uri,
+    )
+
+
+def wheelhouse_then(args: argparse.Namespace) -> str:
+    """The command that makes the lifecycle configuration installing from the wheelhouse."""
+    import shlex
+
+    words = ["sm-studio-setup", "lifecycle-config"]
+    if args.app_type != "JupyterLab":
+        words += ["--app-type", args.app_type]
+    words += ["--source", "s3", "--s3-uri", args.s3_uri or "s3://BUCKET/FOLDER/"]
+    words += ["--create", "--attach", "domain", "--default"]
+    return shlex.join(words)

@@ -1,8 +1,8 @@
 """The `sm-studio-setup` command line: a thin surface over the service API.
 
 Exit codes: 0 success, 2 an error the user can act on (one sentence, no traceback); check:
-0 ready / 1 gaps / 3 unknown; fix: 1 when the change is handed off to an administrator;
-build: 1 the build failed or was stopped, 3 the check found gaps; attach: 3 gaps.
+0 ready / 1 gaps / 3 unknown; fix and lifecycle-config: 1 when the change is handed off to an
+administrator; build: 1 the build failed or was stopped, 3 the check found gaps; attach: 3 gaps.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from .arguments import (
     add_build_arguments,
     add_check_arguments,
     add_fix_arguments,
+    add_lifecycle_arguments,
     add_naming_arguments,
     attach_options,
     build_options,
@@ -208,6 +209,41 @@ def _cmd_attach(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_lifecycle(args: argparse.Namespace) -> int:
+    from .arguments import lifecycle_options, wheelhouse_options, wheelhouse_then
+    from .render.lifecycle import render_result_text, render_wheelhouse_text
+
+    service = Service(region=args.region)
+
+    def progress(text: str) -> None:
+        print(text, file=sys.stderr, flush=True)
+
+    if args.wheelhouse:
+        house = service.wheelhouse(wheelhouse_options(args), progress)
+        body = {**house.to_json(), "then": wheelhouse_then(args)}
+        text = render_wheelhouse_text(house, wheelhouse_then(args))
+        print(json.dumps(body, indent=2) if args.json else text)
+        return EXIT_OK
+    options = lifecycle_options(args)
+    if options.create is None:
+        script = service.lifecycle_script(options)
+        if args.json:
+            print(json.dumps({"name": options.name, "script": script}, indent=2))
+        else:
+            # The script alone, ready to redirect into a file.
+            sys.stdout.write(script)
+        return EXIT_OK
+    result = service.lifecycle_install(options, progress)
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2))
+    elif result.status == "shown" and options.show is not None:
+        # The change in the one format asked for, and nothing else: ready to redirect.
+        sys.stdout.write((result.handoff or {})[options.show])
+    else:
+        print(render_result_text(result))
+    return EXIT_HANDOFF if result.status == "handoff" else EXIT_OK
+
+
 def _cmd_emulator(args: argparse.Namespace) -> int:
     from ..demo import require_demo_extra
 
@@ -291,6 +327,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_attach_arguments(attach)
     attach.set_defaults(func=_cmd_attach)
+
+    lcc = sub.add_parser(
+        "lifecycle-config",
+        help="install this tool for a whole domain: a Studio lifecycle configuration",
+        description="Print the bash script of a Studio lifecycle configuration that installs "
+        f"sm-studio-setup {__version__} at every start of a JupyterLab (or Code Editor) space, "
+        "from PyPI, CodeArtifact or a wheelhouse on S3. With --create, make it (or reuse it) "
+        "and with --attach add it to the domain's or user profile's settings; when the caller "
+        "may not, nothing is written and the change is printed for an administrator as API "
+        "requests, AWS CLI, CloudFormation and Terraform. With --wheelhouse, download what a "
+        "domain without internet access installs from S3. Exit codes: 0 done (or shown), 1 "
+        "handed off to an administrator, 2 error.",
+    )
+    add_lifecycle_arguments(lcc)
+    lcc.set_defaults(func=_cmd_lifecycle)
 
     emu = sub.add_parser(
         "emulator", help="serve the embedded AWS emulator on 127.0.0.1 (needs the [demo] extra)"

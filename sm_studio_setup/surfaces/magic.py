@@ -1,5 +1,6 @@
-"""`%load_ext sm_studio_setup`, then `%sm_setup check|fix|build|attach [options]`: the CLI in a
-notebook, its output rendered for the cell; `%sm_setup panel` shows the same flow as widgets.
+"""`%load_ext sm_studio_setup`, then `%sm_setup check|fix|build|attach|lifecycle-config
+[options]`: the CLI in a notebook, its output rendered for the cell; `%sm_setup panel` shows
+the same flow as widgets.
 
 The options are the CLI's own (same parser), so the two surfaces can never drift apart.
 """
@@ -17,10 +18,12 @@ USAGE = """%sm_setup check [--profile P] [--role ARN] [--repository NAME[:TAG]] 
 %sm_setup fix --undo BACKUP_ID [--apply [--force]]   |   %sm_setup fix --list-backups
 %sm_setup build [PATH] [--repository NAME[:TAG]] [--build-arg K=V] [--attach NAME] [-- ARGS]
 %sm_setup attach IMAGE_URI --image-name NAME [--app-type JupyterLab] [--scope domain|user-profile]
+%sm_setup lifecycle-config [--source pypi|codeartifact|s3] [--create [NAME] [--attach domain]]
 %sm_setup whoami
 %sm_setup panel [--repository NAME[:TAG]] [--bucket B] [--context PATH] [--profile P] ...
 
-Run `%sm_setup check --help` (or fix, build, attach, panel) for every option."""
+Run `%sm_setup check --help` (or fix, build, attach, lifecycle-config, panel) for every
+option."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -43,6 +46,7 @@ def _parser() -> argparse.ArgumentParser:
         add_build_arguments,
         add_check_arguments,
         add_fix_arguments,
+        add_lifecycle_arguments,
     )
 
     parser = _Parser(prog="%sm_setup", add_help=False)
@@ -53,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     add_fix_arguments(fix)
     add_build_arguments(sub.add_parser("build"))
     add_attach_arguments(sub.add_parser("attach"))
+    add_lifecycle_arguments(sub.add_parser("lifecycle-config"))
     who = sub.add_parser("whoami")
     who.add_argument("--region")
     _add_panel_arguments(sub.add_parser("panel"))
@@ -100,6 +105,8 @@ def sm_setup(line: str, shell: Any = None) -> Any:
             return _build(args, docker_args, shell)
         if args.command == "attach":
             return _attach(args, shell)
+        if args.command == "lifecycle-config":
+            return _lifecycle(args)
         if args.command == "panel":
             return _panel(args)
         if args.command == "whoami":
@@ -220,6 +227,38 @@ def _attach(args: Any, shell: Any) -> Any:
     if args.json:
         return result
     print(render_attach_text(result))
+    return None
+
+
+def _lifecycle(args: Any) -> Any:
+    """The CLI's lifecycle-config: the script, the wheelhouse, or the configuration made (or
+    handed off, every format printed); --json returns the result instead."""
+    from ..service import Service
+    from .arguments import lifecycle_options, wheelhouse_options, wheelhouse_then
+    from .render.lifecycle import render_result_text, render_wheelhouse_text
+
+    service = Service(region=args.region)
+    say = None if args.json else print
+    if args.wheelhouse:
+        house = service.wheelhouse(wheelhouse_options(args), say)
+        if args.json:
+            return {**house.to_json(), "then": wheelhouse_then(args)}
+        print(render_wheelhouse_text(house, wheelhouse_then(args)))
+        return None
+    options = lifecycle_options(args)
+    if options.create is None:
+        script = service.lifecycle_script(options)
+        if args.json:
+            return {"name": options.name, "script": script}
+        print(script, end="")
+        return None
+    result = service.lifecycle_install(options, say)
+    if args.json:
+        return result.to_json()
+    if result.status == "shown" and options.show is not None:
+        print((result.handoff or {})[options.show], end="")
+    else:
+        print(render_result_text(result))
     return None
 
 

@@ -398,6 +398,7 @@ def test_registry_names() -> None:
         "pipelines",
         "mlops-cicd",
         "mlflow-deploy",
+        "lifecycle-config",
     }
 
 

@@ -194,6 +194,10 @@ def _sagemaker(operation: str, p: Params, scope: Scope) -> str:
         return f"{arn}app-image-config/{str(p['AppImageConfigName']).lower()}"
     if isinstance(p.get("ImageName"), str):
         return f"{arn}image/{str(p['ImageName']).lower()}"
+    # Whether SageMaker lower-cases these names too is not published: kept as given (the
+    # product names them in lower case only, docs/aws-behaviours.md).
+    if isinstance(p.get("StudioLifecycleConfigName"), str):
+        return f"{arn}studio-lifecycle-config/{p['StudioLifecycleConfigName']}"
     return "*"
 
 

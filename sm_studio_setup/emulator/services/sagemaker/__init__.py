@@ -1,19 +1,21 @@
 """SageMaker Studio operations moto 5.2 lacks.
 
-UpdateDomain, and Create/Describe/List/Delete for user profiles, spaces, images, image versions
-and app image configs. Request members are checked against the length, pattern and enum
-constraints of botocore's service model (boto3 checks only types and required members), so a
-malformed name fails with ``ValidationException`` here as it does in AWS. Responses are dicts
-that moto serialises against the same model, so boto3 parses them exactly like AWS's.
+UpdateDomain, and Create/Describe/List/Delete for user profiles, spaces, images, image versions,
+app image configs and Studio lifecycle configurations. Request members are checked against the
+length, pattern and enum constraints of botocore's service model (boto3 checks only types and
+required members), so a malformed name fails with ``ValidationException`` here as it does in
+AWS. Responses are dicts that moto serialises against the same model, so boto3 parses them
+exactly like AWS's.
 
 State is kept on moto's own SageMaker backend object (one per account and region), so moto's
 reset clears it along with the domains it refers to.
 
 The package: ``validation.py`` (the model's constraints), ``models.py`` (the resources and
 their state), ``domains.py`` (the domain, user profiles, spaces), ``images.py`` (images, their
-versions, app image configs), ``lifecycle.py`` (the asynchronous states: CREATING, Updating,
-and their failures), ``apps.py`` (what Studio sends when it assumes the execution role) and
-``responses.py`` (one table of the operations).
+versions, app image configs), ``lifecycle_configs.py`` (Studio lifecycle configurations, and
+the check that what settings name exists), ``lifecycle.py`` (the asynchronous states:
+CREATING, Updating, and their failures), ``apps.py`` (what Studio sends when it assumes the
+execution role) and ``responses.py`` (one table of the operations).
 """
 
 from __future__ import annotations

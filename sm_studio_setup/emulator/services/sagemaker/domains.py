@@ -15,6 +15,7 @@ from moto.sagemaker.models import Domain, SageMakerModelBackend
 
 from . import lifecycle
 from .images import check_custom_images
+from .lifecycle_configs import check_lifecycle_configs
 from .models import (
     Order,
     Space,
@@ -74,6 +75,7 @@ def update_domain(
     updates = state(backend).domain_updates
     _refuse_while_busy(updates.get(domain_id), f"Domain {domain.arn}")
     check_custom_images(backend, default_user_settings, default_space_settings)
+    check_lifecycle_configs(backend, default_user_settings, default_space_settings)
     updates[domain_id] = lifecycle.begin("domain", "Updating", "InService", "Update_Failed")
     if default_user_settings:
         domain.default_user_settings = _merged(domain.default_user_settings, default_user_settings)
@@ -153,6 +155,7 @@ def create_user_profile(
     profile_arn = _user_profile_arn(backend, domain_id, name)
     vacant(studio.user_profiles, (domain_id, name), "User profile", profile_arn)
     check_custom_images(backend, user_settings)
+    check_lifecycle_configs(backend, user_settings)
     profile = UserProfile(
         domain_id=domain_id,
         name=name,
@@ -185,6 +188,7 @@ def update_user_profile(
     profile = describe_user_profile(backend, domain_id, name)
     _refuse_while_busy(profile.update, f"User profile {profile.arn}")
     check_custom_images(backend, user_settings)
+    check_lifecycle_configs(backend, user_settings)
     profile.update = lifecycle.begin("user-profile", "Updating", "InService", "Update_Failed")
     if user_settings:
         profile.settings = _merged(profile.settings, user_settings)
@@ -234,6 +238,7 @@ def create_space(
     if ownership_settings:
         describe_user_profile(backend, domain_id, ownership_settings["OwnerUserProfileName"])
     check_custom_images(backend, space_settings)
+    check_lifecycle_configs(backend, space_settings)
     space = Space(
         domain_id=domain_id,
         name=name,

@@ -38,8 +38,8 @@ def compact(values: Mapping[str, Any]) -> dict[str, Any]:
 # Keyword-only, so that the fields every kind shares can live in one base class.
 @dataclass(kw_only=True)
 class Resource:
-    """What user profiles, spaces, images and app image configs all have. ``seq`` keeps
-    sorting stable where creation times tie."""
+    """What user profiles, spaces, images, app image configs and lifecycle configurations
+    all have. ``seq`` keeps sorting stable where creation times tie."""
 
     name: str
     arn: str
@@ -232,12 +232,34 @@ class AppImageConfig(Resource):
     summary = describe
 
 
+@dataclass(kw_only=True)
+class StudioLifecycleConfig(Resource):
+    """A script Studio runs when an app of ``app_type`` starts; ``content`` is kept as
+    CreateStudioLifecycleConfig sent it (base64) and described so."""
+
+    app_type: str
+    content: str
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "StudioLifecycleConfigArn": self.arn,
+            "StudioLifecycleConfigName": self.name,
+            "CreationTime": self.created,
+            "LastModifiedTime": self.modified,
+            "StudioLifecycleConfigAppType": self.app_type,
+        }
+
+    def describe(self) -> dict[str, Any]:
+        return {**self.summary(), "StudioLifecycleConfigContent": self.content}
+
+
 @dataclass
 class StudioState:
     user_profiles: dict[tuple[str, str], UserProfile] = field(default_factory=dict)
     spaces: dict[tuple[str, str], Space] = field(default_factory=dict)
     images: dict[str, Image] = field(default_factory=dict)
     app_image_configs: dict[str, AppImageConfig] = field(default_factory=dict)
+    lifecycle_configs: dict[str, StudioLifecycleConfig] = field(default_factory=dict)
     # A domain's update under way (moto's Domain has no status of its own).
     domain_updates: dict[str, Transition] = field(default_factory=dict)
     uids: Iterator[int] = field(default_factory=lambda: itertools.count(_FIRST_UID))

@@ -21,7 +21,7 @@ from moto.core.utils import camelcase_to_underscores
 from moto.sagemaker.exceptions import ValidationError
 from moto.sagemaker.responses import SageMakerResponse
 
-from . import domains, images
+from . import domains, images, lifecycle_configs
 from .models import APP_IMAGE_CONFIG_KINDS, VERSION_EXTRAS, compact
 from .validation import validate_request
 
@@ -127,6 +127,7 @@ _SPACE = ("DomainId", "SpaceName")
 _IMAGE = ("ImageName",)
 _VERSION = ("Version", "Alias")
 _CONFIG = ("AppImageConfigName",)
+_LIFECYCLE = ("StudioLifecycleConfigName",)
 
 _OPERATIONS = (
     _Operation(
@@ -274,6 +275,35 @@ _OPERATIONS = (
         },
     ),
     _Operation("DeleteAppImageConfig", images.delete_app_image_config, _empty, required=_CONFIG),
+    _Operation(
+        "CreateStudioLifecycleConfig",
+        lifecycle_configs.create_studio_lifecycle_config,
+        _arn_as("StudioLifecycleConfigArn"),
+        required=(*_LIFECYCLE, "StudioLifecycleConfigContent", "StudioLifecycleConfigAppType"),
+        members={"tags": "Tags"},
+    ),
+    _Operation(
+        "DescribeStudioLifecycleConfig",
+        lifecycle_configs.describe_studio_lifecycle_config,
+        _described,
+        required=_LIFECYCLE,
+    ),
+    _Operation(
+        "ListStudioLifecycleConfigs",
+        lifecycle_configs.list_studio_lifecycle_configs,
+        _page_as("StudioLifecycleConfigs"),
+        members={"name_contains": "NameContains", "app_type_equals": "AppTypeEquals", **_SORTED},
+        windows={
+            "created": _DATED["created"],
+            "modified": ("ModifiedTimeAfter", "ModifiedTimeBefore"),
+        },
+    ),
+    _Operation(
+        "DeleteStudioLifecycleConfig",
+        lifecycle_configs.delete_studio_lifecycle_config,
+        _empty,
+        required=_LIFECYCLE,
+    ),
 )
 
 
