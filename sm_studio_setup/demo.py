@@ -24,6 +24,9 @@ from .errors import SetupError, UnsafeEndpointError
 # and web-identity credentials...): all of them are removed from JupyterLab's environment
 # before the emulator's own are added. So are botocore's older spellings.
 _DROPPED_PREFIXES = ("AWS_", "BOTO_")
+# What points a Docker client at a daemon (or authenticates to one): the user's own must not
+# reach the demo, where only the emulator's Docker stand-in may answer.
+_DROPPED_DOCKER = ("DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH")
 
 
 def require_demo_extra() -> None:
@@ -72,6 +75,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="how long SageMaker's images and domain updates take, as on AWS "
         f"(default {DEMO_SAGEMAKER_SECONDS:g})",
     )
+    parser.add_argument(
+        "--docker",
+        choices=("enabled", "disabled"),
+        default="disabled",
+        help="Studio's Docker in the demo's domain (DockerSettings.EnableDockerAccess): enabled, "
+        "images build in the space without CodeBuild (default disabled, as a new domain is)",
+    )
     parser.add_argument("--no-browser", action="store_true", help="don't open a browser")
     parser.add_argument(
         "--root-dir",
@@ -93,7 +103,11 @@ def lab_environment(client_env: dict[str, str]) -> dict[str, str]:
             f"The demo refuses the endpoint {endpoint or '(none)'}: only loopback is allowed.",
             "This is a bug in the emulator's set-up; please report it.",
         )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(_DROPPED_PREFIXES)}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(_DROPPED_PREFIXES) and k not in _DROPPED_DOCKER
+    }
     env.update(client_env)
     env[DEMO_ENV] = "1"
     # botocore must not read a real ~/.aws/config, whose endpoint or role settings could
@@ -156,6 +170,7 @@ def run(args: argparse.Namespace) -> int:
         build_seconds=args.build_seconds,
         propagation_seconds=args.propagation_seconds,
         sagemaker_state_seconds=args.sagemaker_seconds,
+        docker=args.docker == "enabled",
     ).start()
     try:
         env = lab_environment(emulator.client_env())
@@ -167,7 +182,7 @@ def run(args: argparse.Namespace) -> int:
         env["JUPYTERLAB_SETTINGS_DIR"] = str(lab_settings(emulator.workdir / "lab-settings"))
         print(
             f"Demo — no AWS account is used. Emulator at {emulator.endpoint_url}"
-            f" (scenario {args.scenario})."
+            f" (scenario {args.scenario}, Studio's Docker {args.docker})."
             + (
                 f" Workspace {workspace} (removed when the demo stops): open the shield icon "
                 f"in the left sidebar and build {EXAMPLE}."

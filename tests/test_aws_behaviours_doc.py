@@ -32,5 +32,13 @@ def test_every_test_the_document_names_exists() -> None:
 
 
 def test_every_behaviour_the_control_api_adds_is_in_the_document() -> None:
-    for words in ("POST /scps", "POST /sagemaker", "POST /studio/restart", "--propagation-seconds"):
+    for words in (
+        "POST /scps",
+        "POST /sagemaker",
+        "POST /studio/restart",
+        "--propagation-seconds",
+        "POST /docker",
+        "--provisioning-seconds",
+        "--docker enabled",
+    ):
         assert words in DOC, words

@@ -97,6 +97,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="how long SageMaker's images, versions, domains and profiles stay CREATING or "
         "Updating (default 1)",
     )
+    parser.add_argument(
+        "--provisioning-seconds",
+        type=_provisioning_arg,
+        default=0.0,
+        metavar="S",
+        help="the least an emulated CodeBuild build stays in PROVISIONING (AWS: 90 s to 5 "
+        "minutes; default 0: its share of --build-seconds)",
+    )
+    parser.add_argument(
+        "--docker",
+        choices=("enabled", "disabled"),
+        default="disabled",
+        help="Studio's Docker for the domain's spaces (DockerSettings.EnableDockerAccess): a "
+        "Docker Engine API stand-in on a unix socket, exported as DOCKER_HOST "
+        "(default disabled, as on AWS)",
+    )
+
+
+def _provisioning_arg(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
+    if not 0 <= seconds <= 3600:
+        raise argparse.ArgumentTypeError("expected 0 to 3600 seconds")
+    return seconds
 
 
 def _propagation_arg(value: str) -> float:
@@ -122,6 +148,8 @@ def run(args: argparse.Namespace) -> int:
         build_seconds=args.build_seconds,
         propagation_seconds=args.propagation_seconds,
         sagemaker_state_seconds=args.sagemaker_seconds,
+        provisioning_seconds=args.provisioning_seconds,
+        docker=args.docker == "enabled",
     )
     stop = threading.Event()
 

@@ -183,9 +183,17 @@ def studio_metadata(*, domain_id: str, role_arn: str) -> dict[str, str]:
 
 
 def seed_demo(
-    session: boto3.Session, scenario: Scenario = "self-service", *, metadata_path: Path
+    session: boto3.Session,
+    scenario: Scenario = "self-service",
+    *,
+    metadata_path: Path,
+    docker: bool = False,
 ) -> SeedInfo:
     """Create the demo state through ``session`` (admin credentials, emulator endpoint).
+
+    ``docker``: the domain lets its spaces run Docker (``DockerSettings.EnableDockerAccess``);
+    otherwise the domain is created without DockerSettings, as one made before December 2023
+    or without the option reads.
 
     Expects :func:`install_aws_managed_policies` to have run in the emulator's process.
     """
@@ -207,6 +215,9 @@ def seed_demo(
         )
 
     sagemaker = session.client("sagemaker", region_name=REGION)
+    settings: dict[str, Any] = {}
+    if docker:
+        settings["DomainSettings"] = {"DockerSettings": {"EnableDockerAccess": "ENABLED"}}
     domain_arn = sagemaker.create_domain(
         DomainName=DOMAIN_NAME,
         AuthMode="IAM",
@@ -215,6 +226,7 @@ def seed_demo(
         SubnetIds=list(DEMO_SUBNET_IDS),
         VpcId=DEMO_VPC_ID,
         AppNetworkAccessType="PublicInternetOnly",
+        **settings,
     )["DomainArn"]
     domain_id = domain_arn.rsplit("/", 1)[-1]
     sagemaker.create_user_profile(

@@ -333,8 +333,10 @@ def test_codebuild_control_configures_builds(
             fresh, "codebuild", "POST", {"duration_seconds": 3, "fail_phase": "BUILD"}
         )
         assert status == 200
-        assert calls == [{"duration_seconds": 3, "fail_phase": "BUILD"}]
-        assert body == {"duration_seconds": 3.0, "fail_phase": "BUILD"}
+        assert calls == [
+            {"duration_seconds": 3, "fail_phase": "BUILD", "provisioning_seconds": None}
+        ]
+        assert body == {"duration_seconds": 3.0, "fail_phase": "BUILD", "provisioning_seconds": 0.0}
     finally:
         real(duration_seconds=codebuild.BuildSettings().duration_seconds, fail_phase="")
 
@@ -349,6 +351,9 @@ def test_codebuild_control_configures_builds(
         ({"duration_seconds": True}, "duration_seconds"),
         ({"fail_phase": 7}, "fail_phase"),
         ({"duration_seconds": -1}, "positive"),
+        ({"provisioning_seconds": "slow"}, "provisioning_seconds"),
+        ({"provisioning_seconds": -1}, "provisioning_seconds"),
+        ({"provisioning_seconds": 4000}, "provisioning_seconds"),
     ],
 )
 def test_codebuild_control_rejects_bad_input(fresh: Emulator, body: Any, message: str) -> None:

@@ -15,6 +15,10 @@ _MODULES = (
     "sm_studio_setup.emulator.services.sagemaker",
     "sm_studio_setup.emulator.services.codebuild",
     "sm_studio_setup.emulator.services.iam",
+    "sm_studio_setup.emulator.services.ecr",
+    "sm_studio_setup.emulator.services.ecr_refusals",
+    "sm_studio_setup.emulator.services.logs",
+    "sm_studio_setup.emulator.services.s3",
 )
 
 _installed = False

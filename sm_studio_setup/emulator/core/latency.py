@@ -100,6 +100,12 @@ class RequestCounter:
             if size:
                 self._bytes_in[operation] += size
 
+    def add_bytes(self, operation: str, size: int) -> None:
+        """Body bytes of a request already recorded (one whose size was known only later)."""
+        if size > 0:
+            with self._lock:
+                self._bytes_in[operation] += size
+
     def served(self, start: float, end: float) -> None:
         with self._lock:
             if len(self._intervals) < _MAX_INTERVALS:

@@ -11,7 +11,8 @@ Interface others code against (keep it):
         def client_env(self) -> dict[str, str]
             # AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
             # AWS_DEFAULT_REGION, AWS_REGION, SM_STUDIO_SETUP_METADATA (when seeded),
-            # SM_STUDIO_SETUP_CONFIG_DIR (fix backups, in the emulator's folder)
+            # SM_STUDIO_SETUP_CONFIG_DIR (fix backups, in the emulator's folder),
+            # DOCKER_HOST=unix://<workdir>/docker/proxy.sock (while Studio's Docker is enabled)
         def admin_session(self) -> boto3.Session  # unrestricted credentials for tests/seeding
         def studio_session(self) -> boto3.Session # the seeded Studio role's session
 
@@ -23,13 +24,15 @@ the request counter, injected faults, IAM enforcement, stale IAM reads, moto.
 
 Control API (JSON in and out) under ``/_sm_emulator``: GET /health, GET /stats,
 POST /stats/reset, GET /seed, POST /latency {"latency": "50-150"|null},
-POST /codebuild {"duration_seconds", "fail_phase"},
+POST /codebuild {"duration_seconds", "fail_phase", "provisioning_seconds"},
 POST /faults {"throttle": "iam:GetRole", "count": N, "code"?, "after"?} or {"stale_reads": N},
 GET /faults; both /faults answer {"pending": {...}, "stale_reads": N}.
 POST /shutdown: stop serving, as if the emulator had gone away (the UI tests' outage).
 POST /propagation {"seconds": S}: IAM writes reach other services S seconds late.
 POST /scps {"policies": [...]}: the account's SCPs. POST /sagemaker {"state_seconds", "fail"}:
 SageMaker's asynchronous states. POST /studio/restart: SageMaker assumes the Studio role again.
+GET /docker, POST /docker {"enabled", "vpc_only", "trusted_accounts", "build_seconds", "fail"}:
+Studio's Docker (``standins/docker_engine``), also written to the seeded domain's settings.
 
 moto keeps its state in process-wide backends, so one process runs at most one emulator at a
 time, and starting one resets moto's state.
@@ -178,6 +181,8 @@ class Emulator:
         enforce: bool = True,
         propagation_seconds: float = 0.0,
         sagemaker_state_seconds: float | None = None,
+        docker: bool = False,
+        provisioning_seconds: float = 0.0,
     ) -> None:
         check_loopback(host)
         if seed not in SEED_MODES:
@@ -199,6 +204,13 @@ class Emulator:
             raise ValueError(f"propagation_seconds must be 0 to 3600, not {propagation_seconds}")
         self.propagation_seconds = float(propagation_seconds)
         self.sagemaker_state_seconds = sagemaker_state_seconds
+        if not 0 <= provisioning_seconds <= 3600:
+            raise ValueError(f"provisioning_seconds must be 0 to 3600, not {provisioning_seconds}")
+        self.provisioning_seconds = float(provisioning_seconds)
+        from ..standins.docker_engine import DockerControl
+
+        # Studio's Docker (DockerSettings.EnableDockerAccess): off by default, as on AWS.
+        self.docker = DockerControl(enabled=docker)
         self.faults = FaultPlan()
         self._workdir_arg = Path(workdir) if workdir is not None else None
         self.workdir: Path | None = None
@@ -259,6 +271,7 @@ class Emulator:
                 self.build_seconds if self.build_seconds is not None else defaults.duration_seconds
             ),
             fail_phase="",
+            provisioning_seconds=self.provisioning_seconds,
         )
         install_aws_managed_policies(ACCOUNT_ID)
         from . import access
@@ -337,10 +350,23 @@ class Emulator:
 
         if self.seed == "demo":
             self.seed_info = seed_demo(
-                self.admin_session(), self.scenario, metadata_path=self.workdir / METADATA_FILE_NAME
+                self.admin_session(),
+                self.scenario,
+                metadata_path=self.workdir / METADATA_FILE_NAME,
+                docker=self.docker.settings.enabled,
             )
             # Seeding is set-up, not part of what anyone wants to count.
             self.counter.reset()
+        from ..standins.docker_engine.settings import DomainLink
+
+        info = self.seed_info
+        self.docker.attach(
+            self.workdir,
+            endpoint_url=self.endpoint_url,
+            counter=self.counter,
+            account=ACCOUNT_ID,
+            domain=DomainLink(info.account, info.region, info.domain_id) if info else None,
+        )
 
     def stop(self) -> None:
         """Stop serving and release the port; idempotent, and safe from two threads at once
@@ -353,6 +379,8 @@ class Emulator:
         # Connections kept alive from before go on being served by their threads after the
         # listening socket closes; they are cut too (see ControlApp), so nothing gets through.
         self.gone = True
+        # Its pushes call this server: it stops first.
+        self.docker.detach()
         if _running is self:
             from ..services.codebuild import runner
 
@@ -434,6 +462,9 @@ class Emulator:
             # Backups of the emulator's role belong with the emulator, not in the user's real
             # config folder, where they would sit beside (and look like) real accounts' ones.
             env[CONFIG_DIR_ENV] = str(self.workdir / "config")
+        docker_host = self.docker.docker_host
+        if docker_host is not None:
+            env["DOCKER_HOST"] = docker_host
         return env
 
     def admin_session(self) -> boto3.Session:
@@ -489,6 +520,7 @@ class Emulator:
             "scenario": self.scenario if self.seed_info is not None else None,
             "latency_ms": str(self.latency) if self.latency is not None else None,
             "propagation_seconds": self.propagation_seconds,
+            "docker": self.docker.docker_host is not None,
         }
 
 
@@ -512,6 +544,8 @@ class ControlApp:
             ("POST", "/scps"): self._scps,
             ("POST", "/sagemaker"): self._sagemaker,
             ("POST", "/studio/restart"): self._studio_restart,
+            ("GET", "/docker"): self._docker_state,
+            ("POST", "/docker"): self._docker,
         }
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
@@ -604,7 +638,7 @@ class ControlApp:
     def _codebuild(self, request: Request) -> Response:
         from ..services import codebuild
 
-        body = _body(request, allowed={"duration_seconds", "fail_phase"})
+        body = _body(request, allowed={"duration_seconds", "fail_phase", "provisioning_seconds"})
         duration = body.get("duration_seconds")
         if duration is not None and (
             isinstance(duration, bool) or not isinstance(duration, int | float)
@@ -615,10 +649,21 @@ class ControlApp:
             raise ValueError(
                 "fail_phase must be a phase name such as 'BUILD', '' to clear, or null"
             )
+        provisioning = body.get("provisioning_seconds")
+        if provisioning is not None and (
+            isinstance(provisioning, bool) or not isinstance(provisioning, int | float)
+        ):
+            raise ValueError("provisioning_seconds must be a number of seconds (0: none), or null")
         # None leaves a setting as it is; configure() validates the values.
-        settings = codebuild.configure(duration_seconds=duration, fail_phase=fail_phase)
+        settings = codebuild.configure(
+            duration_seconds=duration, fail_phase=fail_phase, provisioning_seconds=provisioning
+        )
         return _json(
-            {"duration_seconds": settings.duration_seconds, "fail_phase": settings.fail_phase}
+            {
+                "duration_seconds": settings.duration_seconds,
+                "fail_phase": settings.fail_phase,
+                "provisioning_seconds": settings.provisioning_seconds,
+            }
         )
 
     def _propagation(self, request: Request) -> Response:
@@ -673,6 +718,15 @@ class ControlApp:
             return _json({"error": str(exc)}, 409)
         info = self.emulator.seed_info
         return _json({"restarted": True, "caller_arn": info.caller_arn if info else None})
+
+    def _docker_state(self, request: Request) -> Response:
+        return _json(self.emulator.docker.state())
+
+    def _docker(self, request: Request) -> Response:
+        # {"enabled": true, "vpc_only": true, "trusted_accounts": ["..."], "build_seconds": 2,
+        # "fail": "push"}: Studio's Docker, and the seeded domain's settings with it.
+        allowed = {"enabled", "vpc_only", "trusted_accounts", "build_seconds", "fail"}
+        return _json(self.emulator.docker.configure(_body(request, allowed=allowed)))
 
 
 def _body(request: Request, *, allowed: set[str]) -> dict[str, Any]:

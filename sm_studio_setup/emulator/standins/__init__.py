@@ -13,6 +13,11 @@ login ...``), both of which the runner streams into the build's log. What they e
 state they keep per build, is described in ``docker_cli`` and ``aws_cli``; every AWS call goes
 through boto3 to the emulator with the build's own credentials, so IAM enforcement applies to
 the project's service role exactly as it would to a real build.
+
+``docker_engine/`` is the other docker the emulator offers: Studio's own, the Engine API on a
+unix socket, served from the emulator's process (not a build's). What both dockers share is
+here: ``references`` (docker's reference grammar), ``image_config`` (an image's config and id)
+and ``registry`` (a push to the emulator's ECR).
 """
 
 from __future__ import annotations

@@ -38,23 +38,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from .common import ECR_HOST, StandinError, client, log_call, say, warn
+from .image_config import canonical_config
+from .image_config import image_id as image_id_of
+from .references import DOCKER_HUB, is_valid, normalize, registry_host, registry_of
+from .registry import RegistryError, push_to_ecr
 from .state import known_cache_refs, locked_state, state_dir
 
 DOCKER_VERSION = "24.0.7"
 BUILDX_VERSION = "v0.11.2"
-MANIFEST_MEDIA_TYPE = "application/vnd.docker.distribution.manifest.v2+json"
-OCI_MANIFEST_MEDIA_TYPE = "application/vnd.oci.image.manifest.v1+json"
-INDEX_MEDIA_TYPE = "application/vnd.oci.image.index.v1+json"
-CONFIG_MEDIA_TYPE = "application/vnd.docker.container.image.v1+json"
-LAYER_MEDIA_TYPE = "application/vnd.docker.image.rootfs.diff.tar.gzip"
-DOCKER_HUB = "docker.io"
-# docker's reference grammar (distribution/reference), without digests.
-_COMPONENT = r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*"
-_HOST = r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9-]+)*(?::[0-9]+)?/)?"
-_REFERENCE = re.compile(rf"^{_HOST}{_COMPONENT}(?:/{_COMPONENT})*(?::[\w][\w.-]{{0,127}})?$")
 
 
 @dataclass
@@ -148,31 +141,8 @@ def _boolean(text: str, name: str, command: str) -> bool:
 # --- references -----------------------------------------------------------------------------
 
 
-def registry_host(server: str) -> str:
-    """The host a ``docker login`` argument names: ECR's proxy endpoint is an https URL."""
-    text = server.strip()
-    host = urlsplit(text).netloc if "://" in text else text.split("/", 1)[0]
-    host = host.lower()
-    if host in ("index.docker.io", "registry-1.docker.io", DOCKER_HUB, ""):
-        return DOCKER_HUB
-    return host
-
-
-def registry_of(reference: str) -> str:
-    first, slash, _ = reference.partition("/")
-    if slash and ("." in first or ":" in first or first == "localhost"):
-        return first.lower()
-    return DOCKER_HUB
-
-
-def normalize(reference: str) -> str:
-    """A reference as docker stores it: without a tag it means ``:latest``."""
-    last = reference.rsplit("/", 1)[-1]
-    return reference if ":" in last or "@" in reference else f"{reference}:latest"
-
-
 def check_reference(reference: str) -> str:
-    if not _REFERENCE.match(reference):
+    if not is_valid(reference):
         raise StandinError(f'ERROR: invalid tag "{reference}": invalid reference format', 1)
     return normalize(reference)
 
@@ -370,18 +340,6 @@ def _digest_of(context: Path, path: str) -> str:
     return digest.hexdigest()
 
 
-def canonical_config(files: list[tuple[str, str]], dockerfile: str, args: Mapping[str, str]) -> str:
-    return json.dumps(
-        {
-            "build_args": sorted([k, v] for k, v in args.items()),
-            "dockerfile": dockerfile,
-            "files": sorted([p, h] for p, h in files),
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-    )
-
-
 def _build_args(options: Options) -> dict[str, str]:
     args: dict[str, str] = {}
     for spec in options.values.get("build-arg", []):
@@ -485,7 +443,7 @@ def build(args: list[str], command: str = "buildx build") -> int:
     config = canonical_config(
         [(path, _digest_of(context, path)) for path in files], dockerfile_text, build_args
     )
-    image_id = "sha256:" + hashlib.sha256(config.encode()).hexdigest()
+    image_id = image_id_of(config)
     exports = [r for r in map(_cache_ref, options.values.get("cache-to", [])) if r is not None]
     with locked_state(folder) as state:
         state["images"][image_id] = config
@@ -560,11 +518,6 @@ def push(args: list[str]) -> int:
     return 0
 
 
-def _blob(text: str) -> tuple[bytes, str]:
-    data = text.encode()
-    return data, "sha256:" + hashlib.sha256(data).hexdigest()
-
-
 def _attested(options: Options) -> bool:
     """Whether buildx adds a provenance attestation: by default since buildx 0.10 (the
     stand-in is v0.11), unless --provenance=false (docker/buildx #1507)."""
@@ -596,139 +549,20 @@ def push_image(reference: str, *, attested: bool = False) -> None:
     say(f"The push refers to repository [{name}]")
     if not logged_in:
         raise StandinError("no basic auth credentials", 1)
-    account, region = registry["account"], registry["region"]
-    config_blob, config_digest = _blob(config)
-    layer_blob, layer_digest = _blob(f"sm-studio-setup emulator layer of {image_id}\n")
-    manifest = json.dumps(
-        {
-            "schemaVersion": 2,
-            "mediaType": MANIFEST_MEDIA_TYPE,
-            "config": {
-                "mediaType": CONFIG_MEDIA_TYPE,
-                "size": len(config_blob),
-                "digest": config_digest,
-            },
-            "layers": [
-                {"mediaType": LAYER_MEDIA_TYPE, "size": len(layer_blob), "digest": layer_digest}
-            ],
-        },
-        indent=3,
-    )
-    digest = "sha256:" + hashlib.sha256(manifest.encode()).hexdigest()
-    ecr = client("ecr", region)
-    errors = _registry_errors()
     try:
-        where = {"registryId": account, "repositoryName": repository}
-        found = ecr.batch_check_layer_availability(
-            **where, layerDigests=[layer_digest, config_digest]
+        pushed = push_to_ecr(
+            client("ecr", registry["region"]),
+            account=registry["account"],
+            repository=repository,
+            tag=image_tag,
+            config=config,
+            image_id=image_id,
+            on_layer=lambda layer, status: say(f"{layer}: {status}"),
+            attested=attested,
         )
-        available = {
-            layer["layerDigest"]
-            for layer in found.get("layers", [])
-            if layer.get("layerAvailability") == "AVAILABLE"
-        }
-        for blob, blob_digest in ((layer_blob, layer_digest), (config_blob, config_digest)):
-            if blob_digest in available:
-                if blob_digest == layer_digest:
-                    say(f"{layer_digest.removeprefix('sha256:')[:12]}: Layer already exists")
-                continue
-            upload = ecr.initiate_layer_upload(**where)["uploadId"]
-            ecr.upload_layer_part(
-                **where,
-                uploadId=upload,
-                partFirstByte=0,
-                partLastByte=len(blob) - 1,
-                layerPartBlob=blob,
-            )
-            ecr.complete_layer_upload(**where, uploadId=upload, layerDigests=[blob_digest])
-            if blob_digest == layer_digest:
-                say(f"{layer_digest.removeprefix('sha256:')[:12]}: Pushed")
-        try:
-            if attested:
-                manifest, digest = _push_index(ecr, where, manifest, digest, image_tag)
-            else:
-                pushed = ecr.put_image(
-                    **where,
-                    imageTag=image_tag,
-                    imageManifest=manifest,
-                    imageManifestMediaType=MANIFEST_MEDIA_TYPE,
-                    imageDigest=digest,
-                )
-                digest = pushed["image"]["imageId"]["imageDigest"]
-        except ecr.exceptions.ImageAlreadyExistsException:
-            pass  # the same manifest under the same tag: docker reports it pushed
-    except errors as exc:
-        raise StandinError(_registry_message(exc), 1) from None
-    say(f"{image_tag}: digest: {digest} size: {len(manifest.encode())}")
-
-
-def _push_index(
-    ecr: Any, where: dict[str, str], manifest: str, digest: str, image_tag: str
-) -> tuple[str, str]:
-    """The image manifest untagged (by its digest), then the index naming it and an
-    attestation manifest, tagged: the (index, its digest) that the tag now names."""
-    ecr.put_image(
-        **where,
-        imageTag=f"sha256-{digest.removeprefix('sha256:')}",
-        imageManifest=manifest,
-        imageManifestMediaType=MANIFEST_MEDIA_TYPE,
-        imageDigest=digest,
-    )
-    attestation = json.dumps({"schemaVersion": 2, "mediaType": OCI_MANIFEST_MEDIA_TYPE})
-    attestation_digest = "sha256:" + hashlib.sha256(attestation.encode()).hexdigest()
-    index = json.dumps(
-        {
-            "schemaVersion": 2,
-            "mediaType": INDEX_MEDIA_TYPE,
-            "manifests": [
-                {
-                    "mediaType": MANIFEST_MEDIA_TYPE,
-                    "digest": digest,
-                    "size": len(manifest.encode()),
-                    "platform": {"architecture": "amd64", "os": "linux"},
-                },
-                {
-                    "mediaType": OCI_MANIFEST_MEDIA_TYPE,
-                    "digest": attestation_digest,
-                    "size": len(attestation.encode()),
-                    "annotations": {
-                        "vnd.docker.reference.digest": digest,
-                        "vnd.docker.reference.type": "attestation-manifest",
-                    },
-                    "platform": {"architecture": "unknown", "os": "unknown"},
-                },
-            ],
-        },
-        indent=3,
-    )
-    index_digest = "sha256:" + hashlib.sha256(index.encode()).hexdigest()
-    pushed = ecr.put_image(
-        **where,
-        imageTag=image_tag,
-        imageManifest=index,
-        imageManifestMediaType=INDEX_MEDIA_TYPE,
-        imageDigest=index_digest,
-    )
-    return index, str(pushed["image"]["imageId"]["imageDigest"])
-
-
-def _registry_errors() -> tuple[type[BaseException], ...]:
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    return (ClientError, BotoCoreError)
-
-
-def _registry_message(exc: BaseException) -> str:
-    response = getattr(exc, "response", None)
-    if not isinstance(response, dict):
-        return f"error pushing to the emulator's ECR: {exc}"
-    error = response.get("Error", {})
-    code, message = str(error.get("Code", "")), str(error.get("Message", ""))
-    if code in ("AccessDeniedException", "AccessDenied", "UnrecognizedClientException"):
-        return f"denied: {message}"
-    if code == "RepositoryNotFoundException":
-        return f"name unknown: {message}"
-    return f"error from registry: {code}: {message}"
+    except RegistryError as exc:
+        raise StandinError(exc.message, 1) from None
+    say(f"{image_tag}: digest: {pushed.digest} size: {pushed.size}")
 
 
 def pull(args: list[str]) -> int:

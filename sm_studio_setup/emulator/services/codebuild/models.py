@@ -66,6 +66,8 @@ class BuildPlan:
     fail_phase: str | None
     duration_seconds: float
     timeout_minutes: float
+    # PROVISIONING lasts at least this long (AWS: 90 s to 5 minutes), whatever its share.
+    provisioning_seconds: float = 0.0
 
 
 class Runner(Protocol):

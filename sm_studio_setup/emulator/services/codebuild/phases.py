@@ -43,24 +43,39 @@ AFTER_FAILURE = {
 EMPTY_CONTEXT = {"statusCode": "", "message": ""}
 
 
+# A bound on provisioning_seconds, so that a typo cannot hold every build for days.
+MAX_PROVISIONING_SECONDS = 3600.0
+
+
 @dataclass
 class BuildSettings:
     duration_seconds: float = 20.0
     fail_phase: str | None = None
+    # The least PROVISIONING lasts; 0: only its share of duration_seconds (WEIGHTS).
+    provisioning_seconds: float = 0.0
 
 
 settings = BuildSettings()
 
 
 def configure(
-    duration_seconds: float | None = None, fail_phase: str | None = None
+    duration_seconds: float | None = None,
+    fail_phase: str | None = None,
+    provisioning_seconds: float | None = None,
 ) -> BuildSettings:
     """Change how the next builds run. None leaves a value as it is; ``fail_phase=""`` (or
-    "NONE") clears an injected failure. Running builds keep the settings they started with."""
+    "NONE") clears an injected failure, ``provisioning_seconds=0`` a provisioning delay.
+    Running builds keep the settings they started with."""
     if duration_seconds is not None:
         if duration_seconds <= 0:
             raise ValueError("duration_seconds must be positive")
         settings.duration_seconds = float(duration_seconds)
+    if provisioning_seconds is not None:
+        if not 0 <= provisioning_seconds <= MAX_PROVISIONING_SECONDS:
+            raise ValueError(
+                f"provisioning_seconds must be 0 to {MAX_PROVISIONING_SECONDS:g} seconds"
+            )
+        settings.provisioning_seconds = float(provisioning_seconds)
     if fail_phase is not None:
         settings.fail_phase = parse_fail_phase(fail_phase, strict=True)
     return settings

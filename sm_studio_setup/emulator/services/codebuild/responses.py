@@ -230,6 +230,7 @@ def _start(
         log_stream=log_stream,
         fail_phase=_fail_phase_for(environment["environmentVariables"]),
         duration_seconds=settings.duration_seconds,
+        provisioning_seconds=settings.provisioning_seconds,
         timeout_minutes=float(static["timeoutInMinutes"]),
     )
     runner = BuildRunner(run, plan)

@@ -33,6 +33,8 @@ command's exit status; the next command starts with exactly that environment and
 
 Timing: ``phases.settings.duration_seconds`` is the least the whole build takes, spread over the
 phases by ``phases.WEIGHTS``; a phase whose commands take longer lasts as long as they do.
+PROVISIONING lasts at least ``phases.settings.provisioning_seconds`` (on AWS 90 s to 5 minutes;
+0 by default, so tests stay fast).
 ``timeoutInMinutes`` is enforced from PROVISIONING on (``SECONDS_PER_MINUTE`` lets tests
 shrink a minute): the running command's process group is killed and the phase and build end
 TIMED_OUT. StopBuild closes the record at once (``responses.py``) and the thread then sends the
@@ -296,7 +298,10 @@ class BuildRunner:
             and kind not in phases.COMMAND_PHASES
         ):
             ending = _Ending("FAILED", phases.failure_context(kind))
-        if not self._wait_until(started + _share(kind, self.plan.duration_seconds)):
+        least = _share(kind, self.plan.duration_seconds)
+        if kind == "PROVISIONING":
+            least = max(least, self.plan.provisioning_seconds)
+        if not self._wait_until(started + least):
             return None
         return ending
 

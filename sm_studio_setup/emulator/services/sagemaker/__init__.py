@@ -1,7 +1,8 @@
 """SageMaker Studio operations moto 5.2 lacks.
 
 UpdateDomain, and Create/Describe/List/Delete for user profiles, spaces, images, image versions,
-app image configs and Studio lifecycle configurations. Request members are checked against the
+app image configs and Studio lifecycle configurations; moto's CreateDomain gets the model's checks
+of DomainSettings (DockerSettings) and AppNetworkAccessType. Request members are checked against the
 length, pattern and enum constraints of botocore's service model (boto3 checks only types and
 required members), so a malformed name fails with ``ValidationException`` here as it does in
 AWS. Responses are dicts that moto serialises against the same model, so boto3 parses them
@@ -23,7 +24,7 @@ from __future__ import annotations
 from moto.sagemaker.models import Domain, SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
 
-from .domains import describe_domain_with_update_members
+from .domains import describe_domain_with_update_members, validated_create_domain
 from .lifecycle import DEFAULT_STATE_SECONDS, FAILABLE, configure
 from .responses import BACKEND, RESPONSES
 
@@ -41,4 +42,6 @@ def install() -> None:
     for name, function in BACKEND.items():
         setattr(SageMakerModelBackend, name, function)
     Domain.describe = describe_domain_with_update_members(Domain.describe)  # type: ignore[method-assign]
+    create_domain = validated_create_domain(SageMakerResponse.create_domain)
+    SageMakerResponse.create_domain = create_domain  # type: ignore[method-assign]
     setattr(SageMakerResponse, _INSTALLED_ATTR, True)

@@ -26,6 +26,7 @@ from .models import (
     state,
     vacant,
 )
+from .validation import validate_request
 
 # ListUserProfiles and ListSpaces: oldest first unless SortOrder says Descending.
 _ORDER = Order(keys={"LastModifiedTime": "modified"}, descending=False, other_way="Descending")
@@ -102,6 +103,22 @@ def update_domain(
             setattr(domain, attributes[member], value)
     domain.last_modified_time = utcnow()
     return str(domain.arn)
+
+
+# moto's CreateDomain checks none of these; the others it takes as moto always has.
+_CREATE_DOMAIN_CHECKED = ("DomainSettings", "AppNetworkAccessType")
+
+
+def validated_create_domain(original: Callable[[Any], Any]) -> Any:
+    """moto's CreateDomain, after the model's checks of DomainSettings (DockerSettings' enums,
+    at most 20 twelve-digit VpcOnlyTrustedAccounts, ...) and AppNetworkAccessType."""
+
+    def create_domain(self: Any) -> Any:
+        validate_request("CreateDomain", dict(self.params), only=_CREATE_DOMAIN_CHECKED)
+        return original(self)
+
+    create_domain.__wrapped__ = original  # type: ignore[attr-defined]
+    return create_domain
 
 
 def describe_domain_with_update_members(original: Callable[[Domain], dict[str, Any]]) -> Any:

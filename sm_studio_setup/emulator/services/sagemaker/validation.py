@@ -92,15 +92,20 @@ def _bound_violations(
 
 
 def validate_request(
-    operation: str, params: Mapping[str, Any], *, skip: Iterable[str] = ()
+    operation: str,
+    params: Mapping[str, Any],
+    *,
+    skip: Iterable[str] = (),
+    only: Iterable[str] | None = None,
 ) -> None:
     """Raise ValidationException for every constraint ``params`` break; ``skip`` names
-    top-level members not to check."""
+    top-level members not to check, ``only`` (when given) the only ones to check."""
     shape = _service_model().operation_model(operation).input_shape
     skipped = set(skip)
+    checked = set(only) if only is not None else None
     found: list[str] = []
     for name, member in shape.members.items():
-        if name in skipped:
+        if name in skipped or (checked is not None and name not in checked):
             continue
         if name in params:
             found += _violations(member, params[name], _lower_first(name))
