@@ -14,7 +14,10 @@ words (``mapfile -d ''``), whatever they hold: spaces, quotes, ``$()``, backtick
 The commands use ``aws ecr get-login-password | docker login --password-stdin`` (AWS CLI v2;
 sm-docker's ``aws ecr get-login`` exists only in v1), log in to exactly the registries the
 Dockerfile pulls from, and with ``--cache`` build with BuildKit (``docker buildx``) importing and
-exporting the layer cache as a tag of the same ECR repository.
+exporting the layer cache as a tag of the same ECR repository. The image is also tagged and
+pushed as its inputs' tag (``smss-inputs-…``, service/build/inputs.py), so a later build of the
+same inputs finds it: a second ``--tag`` (also for buildx, whose ``--push`` pushes every tag),
+and a second ``docker push`` read from its own variable.
 
 Pure: no boto3, no I/O.
 """
@@ -55,6 +58,8 @@ class BuildSpecInput:
     # (id, CodeBuild variable type, parameter name or secret ARN): CodeBuild resolves each into
     # a variable that BuildKit's --secret reads; only the name or ARN is in the project.
     secrets: tuple[tuple[str, str, str], ...] = ()
+    # The same repository with the inputs' tag, pushed next to it; None: no second tag.
+    inputs_uri: str | None = None
 
 
 @dataclass(frozen=True)
@@ -84,7 +89,10 @@ def secret_variable(index: int) -> str:
 def docker_argv(spec: BuildSpecInput) -> list[str]:
     """The words after ``docker`` that build (and with the cache, push) the image."""
     argv = ["buildx", "build"] if spec.cache_ref else ["build"]
-    argv += ["--tag", spec.image_uri, "--file", spec.dockerfile, "--platform", spec.platform]
+    argv += ["--tag", spec.image_uri]
+    if spec.inputs_uri and spec.inputs_uri != spec.image_uri:
+        argv += ["--tag", spec.inputs_uri]
+    argv += ["--file", spec.dockerfile, "--platform", spec.platform]
     for key, value in spec.build_args:
         argv += ["--build-arg", f"{key}={value}"]
     for index, (ident, _, _) in enumerate(spec.secrets, start=1):
@@ -128,9 +136,12 @@ _BUILD = (
     '&& docker "${SM_ARGV[@]}"'
 )
 _BUILDER = 'if [ "$SM_BUILDX" = 1 ]; then docker buildx create --use --name sm-studio-setup; fi'
+# The requested tag first, then the inputs' tag when there is one: a failed push fails the
+# command (and the build), so a tag never names an image that is not pushed.
 _PUSH = (
     'if [ "$CODEBUILD_BUILD_SUCCEEDING" = 1 ] && [ "$SM_PUSH" = 1 ]; '
-    'then docker push "$SM_IMAGE_URI"; fi'
+    'then docker push "$SM_IMAGE_URI" && '
+    'if [ -n "$SM_INPUTS_URI" ]; then docker push "$SM_INPUTS_URI"; fi; fi'
 )
 
 
@@ -151,6 +162,8 @@ def buildspec(spec: BuildSpecInput) -> BuildSpec:
         "SM_PUSH": "0" if spec.cache_ref else "1",
         "SM_BUILDX": "1" if spec.cache_ref else "0",
     }
+    if spec.inputs_uri and spec.inputs_uri != spec.image_uri:
+        variables["SM_INPUTS_URI"] = spec.inputs_uri
     for index, (region, host) in enumerate(spec.registries, start=1):
         variables[f"SM_REGION_{index}"] = region
         variables[f"SM_REGISTRY_{index}"] = host

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import urllib.request
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -78,13 +79,20 @@ def images(emulator: EmulatorProcess) -> list[dict[str, Any]]:
     return found
 
 
-def build_folder(root: Path, dockerfile: str | None = None) -> Path:
+def build_folder(root: Path, dockerfile: str | None = None, *, unique: bool = True) -> Path:
+    """A folder to build. ``unique`` (the default) ends its Dockerfile with a comment of its
+    own, so no two folders have the same inputs: a build finding an earlier image of the same
+    inputs ends without building (service/build/inputs.py), which a test of a build must not
+    meet by chance."""
     root.mkdir(parents=True, exist_ok=True)
-    (root / "Dockerfile").write_text(
+    text = (
         dockerfile
         or "FROM public.ecr.aws/docker/library/python:3.12-slim\n"
         'ARG GREETING\nCOPY app.py /app.py\nCMD ["python", "/app.py"]\n'
     )
+    if unique:
+        text += f"# {uuid.uuid4().hex}\n"
+    (root / "Dockerfile").write_text(text)
     (root / "app.py").write_text("print('hello')\n")
     return root
 
