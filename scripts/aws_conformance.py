@@ -113,7 +113,9 @@ def premise_rows(caller: boto3.Session, params: Params, role_arn: str, region: s
     wanted = [
         r
         for r in requirements_for("image-build", params)
-        if r.who == "caller" and r.action.lower() in PREMISES and not r.context
+        # The build's own needs too: a probe asks them as the caller, whose role the build's
+        # is in a managed domain (service/check.py), so each premise is tried the same way.
+        if r.who in ("caller", "build") and r.action.lower() in PREMISES and not r.context
     ]
     seen: set[str] = set()
     rows = []

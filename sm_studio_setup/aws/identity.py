@@ -49,6 +49,19 @@ def role_arn_from_caller(caller_arn: str) -> str | None:
     return f"arn:{parts[1]}:iam::{parts[4]}:role/{name}"
 
 
+def is_session_of(caller_arn: str, role_arn: str) -> bool:
+    """Whether ``caller_arn`` (STS's answer) is a session of ``role_arn`` (as IAM gives it, path
+    included). The session ARN carries no path, but a role's name is unique in its account
+    whatever its path, and IAM compares names without regard to case."""
+    session_role = role_arn_from_caller(caller_arn)
+    if session_role is None:
+        return False
+    ours, theirs = session_role.split(":", 5), role_arn.split(":", 5)
+    if len(theirs) != 6 or ours[:5] != theirs[:5] or not theirs[5].startswith("role/"):
+        return False
+    return ours[5].rsplit("/", 1)[-1].casefold() == theirs[5].rsplit("/", 1)[-1].casefold()
+
+
 def whoami(session: boto3.Session, *, demo: bool = False) -> Identity:
     with translating("asking STS who the caller is"):
         caller = client(session, "sts").get_caller_identity()

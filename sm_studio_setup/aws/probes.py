@@ -1,40 +1,41 @@
-"""Probing a caller requirement with one harmless AWS call.
+"""Probing a requirement with one harmless AWS call.
 
 When neither the role's policies nor the policy simulator can be read, the only way to learn
 whether the Studio role may do something is to ask AWS. A probe is a call that
 
-- changes nothing, whatever the answer (a read, or an operation on a name that cannot exist);
+- changes nothing, whatever the answer (a read, an operation on a name that cannot exist, or a
+  create the service must refuse: ``aws/probe_calls.py`` says which call each action gets);
 - is authorized on the same action, resource and context as the requirement;
 - answers differently when allowed (success or "not found") and when denied (AccessDenied).
 
 AWS authorizes a request before the service looks at the resources it names, so "not found"
-means the action itself was allowed. Actions without such a call (anything that creates,
-writes or passes a role) are ``unknown``: the check never creates something to find out.
+means the action itself was allowed. Actions without such a call are ``unknown``, with the
+reason: the check never creates something to find out.
 
-Probes run as the caller, so only ``caller`` requirements are probed; ``build`` (the CodeBuild
-service role while the build runs) and ``trust`` requirements are always ``unknown``.
-
-Names the probes invent end in 16 characters starting with a digit: sm-docker names its
-projects ``{prefix}{16 letters}``, so a probe name can match the requirement's
-``project/{prefix}*`` and still never be a project sm-docker (or anyone following its scheme)
-made. With a uuid's randomness on top, "this project does not exist" is certain enough to call
-DeleteProject and StartBuild on it.
+Probes run as the caller. ``build`` requirements (the CodeBuild service role while the build
+runs) are probed too when that role is the caller's own, as sm-docker's design has it: the
+answer then speaks for the role's identity policies, and the finding says what a call made
+as the caller cannot cover (``BUILD_SCOPE``). Another role's, and ``trust`` requirements, are
+``unknown``.
 """
 
 from __future__ import annotations
 
 import re
-import uuid
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import botocore.exceptions
 
 from ..requirements.model import Requirement
+from .probe_calls import PROBES, WHY_NOT, NoProbe
+from .probe_calls import Call as _Call
 from .session import client, error_code, is_access_denied
 
-__all__ = ["PREMISES", "ProbeResult", "deny_kind", "premise_of", "probe"]
+__all__ = ["BUILD_SCOPE", "PREMISES", "ProbeResult", "deny_kind", "premise_of", "probe"]
 
 Status = Literal["allowed", "denied", "unknown"]
 
@@ -57,6 +58,12 @@ PREMISES: dict[str, tuple[str, str | None]] = {
         "looks the build up",
         None,
     ),
+    "codebuild:createproject": (
+        "CodeBuild authorizes CreateProject before it checks the service role it names (the "
+        "caller's iam:PassRole, then sts:AssumeRole), and refuses a role that does not exist, "
+        "so no project is made",
+        None,
+    ),
     "codebuild:deleteproject": (
         "CodeBuild authorizes DeleteProject before it looks the project up",
         None,
@@ -70,8 +77,39 @@ PREMISES: dict[str, tuple[str, str | None]] = {
         "the build up",
         None,
     ),
+    "logs:createloggroup": (
+        "CloudWatch Logs authorizes CreateLogGroup before it checks the KMS key it names, and "
+        "refuses a key that does not exist, so no log group is made",
+        None,
+    ),
+    "logs:createlogstream": (
+        "CloudWatch Logs authorizes CreateLogStream before it looks the log group up",
+        None,
+    ),
     "logs:getlogevents": (
         "CloudWatch Logs authorizes GetLogEvents before it looks the log group up",
+        None,
+    ),
+    "logs:putlogevents": (
+        "CloudWatch Logs authorizes PutLogEvents before it looks the log group up",
+        None,
+    ),
+    "ecr:batchchecklayeravailability": (
+        "ECR authorizes BatchCheckLayerAvailability before it looks the repository and the "
+        "layer up",
+        None,
+    ),
+    "ecr:batchgetimage": (
+        "ECR authorizes BatchGetImage before it looks the repository and the tag up",
+        None,
+    ),
+    "ecr:completelayerupload": (
+        "ECR authorizes CompleteLayerUpload before it looks the repository and the upload up",
+        None,
+    ),
+    "ecr:createrepository": (
+        "ECR authorizes CreateRepository before it uses the KMS key it names (a grant asked "
+        "as the caller), and refuses a key that does not exist, so no repository is made",
         None,
     ),
     "ecr:describeimages": (
@@ -82,8 +120,36 @@ PREMISES: dict[str, tuple[str, str | None]] = {
         "ECR authorizes DescribeRepositories before it looks the repository up",
         None,
     ),
+    "ecr:getauthorizationtoken": (
+        "GetAuthorizationToken names no resource: it is answered when "
+        "ecr:GetAuthorizationToken allows it",
+        "Amazon ECR User Guide, Private registry authentication",
+    ),
+    "ecr:getdownloadurlforlayer": (
+        "ECR authorizes GetDownloadUrlForLayer before it looks the repository and the layer up",
+        None,
+    ),
+    "ecr:putimage": (
+        "ECR authorizes PutImage before it looks the repository up and reads the manifest, and "
+        "refuses a manifest that is not JSON, so no image is made",
+        None,
+    ),
+    "ecr:uploadlayerpart": (
+        "ECR authorizes UploadLayerPart before it looks the repository and the upload up",
+        None,
+    ),
     "s3:abortmultipartupload": (
         "S3 authorizes AbortMultipartUpload before it looks the upload id up",
+        None,
+    ),
+    "s3:getobject": (
+        "GetObject of a missing key answers NoSuchKey only when s3:GetObject and s3:ListBucket "
+        "allow it, and 403 when ListBucket does not",
+        "Amazon S3 API Reference, GetObject (permissions)",
+    ),
+    "s3:getobjectversion": (
+        "GetObject of a missing key's version answers NoSuchKey or NoSuchVersion only when "
+        "s3:GetObjectVersion and s3:ListBucket allow it",
         None,
     ),
     "s3:listallmybuckets": (
@@ -94,7 +160,26 @@ PREMISES: dict[str, tuple[str, str | None]] = {
         "ListObjectsV2 on an existing bucket is answered when s3:ListBucket allows it",
         "Amazon S3 API Reference, ListObjectsV2 (permissions)",
     ),
+    "s3:listbucketmultipartuploads": (
+        "ListMultipartUploads on an existing bucket is answered when "
+        "s3:ListBucketMultipartUploads allows it",
+        "Amazon S3 API Reference, ListMultipartUploads (permissions)",
+    ),
+    "s3:putobject": (
+        "S3 authorizes PutObject before it checks the body against its Content-MD5, and "
+        "refuses a body that does not match (BadDigest), so nothing is stored",
+        None,
+    ),
 }
+
+# What a probe made as the caller cannot say about the build's role, even when the build's role
+# is the caller's own: CodeBuild's session is another session of it.
+BUILD_SCOPE = (
+    "Probed as the Studio role, which CodeBuild assumes for the build: this covers the role's "
+    "identity policies, not conditions on CodeBuild's session (aws:CalledVia, "
+    "aws:SourceVpc/aws:SourceIp and the build's network, aws:PrincipalTag the session sets, "
+    "session policies) nor resource policies that name CodeBuild."
+)
 
 
 def premise_of(action: str) -> str:
@@ -146,171 +231,13 @@ def deny_kind(message: str) -> str | None:
 
 # ------------------------------------------------------------------------------ the probes
 
-_ARN = re.compile(
-    r"^arn:(?P<partition>[^:]+):(?P<service>[^:]+):(?P<region>[^:]*):(?P<account>[^:]*):"
-    r"(?P<resource>.+)$"
-)
+_PERFORM = re.compile(r"not authorized to perform:?\s+(?P<action>[\w-]+:[\w*-]+)", re.I)
 
 
-class _NoProbe(Exception):
-    """This requirement cannot be probed harmlessly; the message says why."""
-
-
-@dataclass(frozen=True)
-class _Call:
-    service: str
-    operation: str  # boto3 method name
-    kwargs: dict[str, Any]
-    not_found: frozenset[str] = frozenset()  # error codes that mean "allowed, but missing"
-    region: str | None = None  # the region the resource lives in, if regional
-
-
-def _probe_name(prefix: str) -> str:
-    # 16 characters like sm-docker's random part, but starting with a digit (see module doc).
-    return (prefix + "0" + uuid.uuid4().hex[:15])[:255]
-
-
-def _parts(req: Requirement) -> re.Match[str]:
-    found = _ARN.match(req.resource)
-    if found is None:
-        raise _NoProbe(f"the resource {req.resource!r} is not an ARN")
-    return found
-
-
-def _project_prefix(req: Requirement) -> tuple[str, str]:
-    arn = _parts(req)
-    resource = arn["resource"]
-    if not resource.startswith("project/") or not resource.endswith("*") or "*" in resource[:-1]:
-        raise _NoProbe(f"the resource {req.resource!r} is not a project/{{prefix}}* pattern")
-    return arn["region"], resource[len("project/") : -1]
-
-
-def _batch_get_builds(req: Requirement) -> _Call:
-    # BatchGetBuilds is authorized on the project named in each build id ("{project}:{uuid}").
-    # A made-up id is a read: allowed -> 200 with it under buildsNotFound; denied ->
-    # AccessDeniedException.
-    region, prefix = _project_prefix(req)
-    build_id = f"{_probe_name(prefix)}:{uuid.uuid4()}"
-    return _Call("codebuild", "batch_get_builds", {"ids": [build_id]}, region=region)
-
-
-def _delete_project(req: Requirement) -> _Call:
-    # DeleteProject of a project that does not exist succeeds without doing anything when
-    # allowed (CodeBuild answers 200, not ResourceNotFound) and is AccessDeniedException when
-    # not. The name cannot exist (module doc), so nothing is deleted.
-    region, prefix = _project_prefix(req)
-    return _Call(
-        "codebuild",
-        "delete_project",
-        {"name": _probe_name(prefix)},
-        not_found=frozenset({"ResourceNotFoundException"}),
-        region=region,
-    )
-
-
-def _start_build(req: Requirement) -> _Call:
-    # StartBuild on a project that does not exist: allowed -> ResourceNotFoundException
-    # ("Project cannot be found"), denied -> AccessDeniedException. No project, no build.
-    region, prefix = _project_prefix(req)
-    return _Call(
-        "codebuild",
-        "start_build",
-        {"projectName": _probe_name(prefix)},
-        not_found=frozenset({"ResourceNotFoundException"}),
-        region=region,
-    )
-
-
-def _stop_build(req: Requirement) -> _Call:
-    # StopBuild is authorized on the project named in the build id; a made-up id of a project
-    # that cannot exist: allowed -> ResourceNotFoundException, denied -> AccessDeniedException.
-    region, prefix = _project_prefix(req)
-    return _Call(
-        "codebuild",
-        "stop_build",
-        {"id": f"{_probe_name(prefix)}:{uuid.uuid4()}"},
-        not_found=frozenset({"ResourceNotFoundException"}),
-        region=region,
-    )
-
-
-def _repository(req: Requirement) -> tuple[re.Match[str], str]:
-    arn = _parts(req)
-    resource = arn["resource"]
-    if not resource.startswith("repository/") or "*" in resource:
-        raise _NoProbe(f"the resource {req.resource!r} is not one repository")
-    return arn, resource[len("repository/") :]
-
-
-def _describe_images(req: Requirement) -> _Call:
-    # A read of a tag that cannot exist in the exact repository: allowed -> ImageNotFound (or
-    # RepositoryNotFound before the first build); denied -> AccessDeniedException.
-    arn, name = _repository(req)
-    return _Call(
-        "ecr",
-        "describe_images",
-        {
-            "registryId": arn["account"],
-            "repositoryName": name,
-            "imageIds": [{"imageTag": _probe_name("sm-studio-setup-probe-")}],
-        },
-        not_found=frozenset({"ImageNotFoundException", "RepositoryNotFoundException"}),
-        region=arn["region"],
-    )
-
-
-def _abort_multipart_upload(req: Requirement) -> _Call:
-    # Aborting an upload id that does not exist changes nothing: allowed -> NoSuchUpload,
-    # denied -> AccessDenied.
-    arn = _parts(req)
-    bucket, _, key = arn["resource"].partition("/")
-    if not key.endswith("*.zip") or "*" in key[:-5] or "*" in bucket:
-        raise _NoProbe(f"the resource {req.resource!r} is not a zip key pattern")
-    return _Call(
-        "s3",
-        "abort_multipart_upload",
-        {"Bucket": bucket, "Key": _probe_name(key[:-5]) + ".zip", "UploadId": uuid.uuid4().hex},
-        not_found=frozenset({"NoSuchUpload"}),
-    )
-
-
-def _describe_repositories(req: Requirement) -> _Call:
-    # A read of the exact repository: allowed -> the repository, or RepositoryNotFoundException
-    # when it does not exist yet; denied -> AccessDeniedException.
-    arn = _parts(req)
-    resource = arn["resource"]
-    if not resource.startswith("repository/") or "*" in resource:
-        raise _NoProbe(f"the resource {req.resource!r} is not one repository")
-    return _Call(
-        "ecr",
-        "describe_repositories",
-        {"registryId": arn["account"], "repositoryNames": [resource[len("repository/") :]]},
-        not_found=frozenset({"RepositoryNotFoundException"}),
-        region=arn["region"],
-    )
-
-
-_LOG_STREAMS = re.compile(r"^log-group:(?P<group>[^:*]+)\*:log-stream:\*$")
-
-
-def _get_log_events(req: Requirement) -> _Call:
-    # GetLogEvents is authorized on log-group:{group}:log-stream:{stream}. A group that cannot
-    # exist: allowed -> ResourceNotFoundException, denied -> AccessDeniedException. A read.
-    arn = _parts(req)
-    found = _LOG_STREAMS.match(arn["resource"])
-    if found is None:
-        raise _NoProbe(f"the resource {req.resource!r} is not a log-group:{{prefix}}* pattern")
-    return _Call(
-        "logs",
-        "get_log_events",
-        {
-            "logGroupName": _probe_name(found["group"]),
-            "logStreamName": "sm-studio-setup-probe",
-            "limit": 1,
-        },
-        not_found=frozenset({"ResourceNotFoundException"}),
-        region=arn["region"],
-    )
+def denied_action(message: str) -> str | None:
+    """The action an AccessDenied message names (lower case), None when it names none."""
+    found = _PERFORM.search(message)
+    return found["action"].lower() if found else None
 
 
 def _known(made: Any, call: _Call) -> dict[str, Any]:
@@ -328,53 +255,16 @@ def _known(made: Any, call: _Call) -> dict[str, Any]:
 
 
 # Parameters a probe may go without: they make the answer smaller, not different.
-_NARROWING = frozenset({"MaxBuckets", "MaxKeys", "MaxResults", "maxResults"})
+_NARROWING = frozenset({"MaxBuckets", "MaxKeys", "MaxResults", "maxResults", "MaxUploads"})
 
 
-def _list_all_my_buckets(req: Requirement) -> _Call:
-    # ListBuckets is a read authorized on "*"; asking for one bucket keeps the answer small.
-    return _Call("s3", "list_buckets", {"MaxBuckets": 1})
+def _probed(req: Requirement, build_is_caller: bool) -> bool:
+    return not req.context and (req.who == "caller" or (req.who == "build" and build_is_caller))
 
 
-def _list_bucket(req: Requirement) -> _Call:
-    # ListObjectsV2 (like sm-docker's HeadBucket) needs s3:ListBucket on the bucket; it is used
-    # rather than HeadBucket because a denied HEAD has no body, so no reason would be known.
-    # MaxKeys=0 lists nothing. NoSuchBucket is not taken as "allowed": S3 may report a missing
-    # bucket before judging the request, so it stays unknown.
-    arn = _parts(req)
-    bucket = arn["resource"]
-    if "/" in bucket or "*" in bucket:
-        raise _NoProbe(f"the resource {req.resource!r} is not one bucket")
-    return _Call("s3", "list_objects_v2", {"Bucket": bucket, "MaxKeys": 0})
-
-
-_PROBES: dict[str, Callable[[Requirement], _Call]] = {
-    "codebuild:batchgetbuilds": _batch_get_builds,
-    "codebuild:deleteproject": _delete_project,
-    "codebuild:startbuild": _start_build,
-    "codebuild:stopbuild": _stop_build,
-    "ecr:describeimages": _describe_images,
-    "s3:abortmultipartupload": _abort_multipart_upload,
-    "ecr:describerepositories": _describe_repositories,
-    "logs:getlogevents": _get_log_events,
-    "s3:listallmybuckets": _list_all_my_buckets,
-    "s3:listbucket": _list_bucket,
-}
-
-# Why the other caller actions of the profiles are never probed.
-_WHY_NOT = {
-    "codebuild:createproject": "CreateProject would create a project when allowed",
-    "iam:passrole": "PassRole is only checked inside a call that would create something",
-    "ecr:createrepository": "CreateRepository would create the repository when allowed",
-    "s3:createbucket": "CreateBucket would create the bucket when allowed",
-    "s3:putobject": "PutObject would write an object when allowed",
-    "s3:deleteobject": (
-        "DeleteObject of a missing key leaves a delete marker in a versioned bucket"
-    ),
-}
-
-
-def prepare(session: Any, requirements: Sequence[Requirement]) -> None:
+def prepare(
+    session: Any, requirements: Sequence[Requirement], *, build_is_caller: bool = False
+) -> None:
     """Make the clients the probes of ``requirements`` will use, before they run in parallel.
 
     Clients are made one at a time (see aws.session); made inside the probe threads, the
@@ -383,39 +273,56 @@ def prepare(session: Any, requirements: Sequence[Requirement]) -> None:
     """
     services: set[str] = set()
     for req in requirements:
-        make = _PROBES.get(req.action.lower())
-        if make is not None and req.who == "caller" and not req.context:
+        make = PROBES.get(req.action.lower())
+        if make is not None and _probed(req, build_is_caller):
             try:
                 services.add(make(req).service)
-            except _NoProbe:
+            except NoProbe:
                 continue
     for service in sorted(services):
         client(session, service)
 
 
-def probe(session: Any, requirement: Requirement) -> ProbeResult:
+def probe(session: Any, requirement: Requirement, *, build_is_caller: bool = False) -> ProbeResult:
     """Whether the caller may do ``requirement``, learnt from one harmless call.
 
+    ``build_is_caller``: the build's service role is the role the caller runs as, so the
+    caller's answer also speaks for ``build`` requirements (with ``BUILD_SCOPE`` said).
+
     ``allowed`` / ``denied`` (with ``deny_kind`` from AWS's message) when the answer says so;
-    ``unknown`` with the reason otherwise: not a caller requirement, no harmless probe for the
+    ``unknown`` with the reason otherwise: not the caller's role, no harmless probe for the
     action, or an answer that tells nothing (throttled after the client's retries, network).
     """
     req = requirement
-    if req.who != "caller":
+    if req.who == "build" and not build_is_caller:
+        return ProbeResult(
+            "unknown",
+            "build requirements cannot be probed: probes run as the caller, and the build "
+            "runs as another role",
+        )
+    if req.who not in ("caller", "build"):
         return ProbeResult(
             "unknown", f"{req.who} requirements cannot be probed: probes run as the caller"
         )
+    result = _ask(session, req)
+    if req.who == "build" and result.status != "unknown":
+        premise = f"{result.premise} {BUILD_SCOPE}".strip()
+        return ProbeResult(result.status, result.evidence, result.deny_kind, premise)
+    return result
+
+
+def _ask(session: Any, req: Requirement) -> ProbeResult:
     action = req.action.lower()
-    make = _PROBES.get(action)
+    make = PROBES.get(action)
     if make is None:
-        why = _WHY_NOT.get(action, "there is no call that is harmless and tells")
+        why = WHY_NOT.get(action, "there is no call that is harmless and tells")
         return ProbeResult("unknown", f"{req.action} is not probed: {why}")
     if req.context:
         # A probe cannot set condition keys; the requirements probed carry none.
         return ProbeResult("unknown", f"{req.action} is not probed: it needs request context")
     try:
         call = make(req)
-    except _NoProbe as exc:
+    except NoProbe as exc:
         return ProbeResult("unknown", f"{req.action} is not probed: {exc}")
     region = getattr(session, "region_name", None)
     if call.region and region and call.region != region:
@@ -426,16 +333,86 @@ def probe(session: Any, requirement: Requirement) -> ProbeResult:
     premise = premise_of(action)
     try:
         made = client(session, call.service)
-        getattr(made, call.operation)(**_known(made, call))
+        with _answer_dropped(made, call) if call.secret else nullcontext():
+            getattr(made, call.operation)(**_known(made, call))
     except botocore.exceptions.ClientError as exc:
-        code = error_code(exc)
-        message = str(exc.response.get("Error", {}).get("Message", ""))
-        evidence = f"{shown} -> {code}: {message}".rstrip(": ")
-        if is_access_denied(exc):
-            return ProbeResult("denied", evidence, deny_kind(message), premise)
-        if code in call.not_found:
-            return ProbeResult("allowed", evidence, premise=premise)
-        return ProbeResult("unknown", evidence)
+        return _judged(exc, action, call, shown, premise)
     except botocore.exceptions.BotoCoreError as exc:
         return ProbeResult("unknown", f"{shown} failed: {exc}")
+    if call.undo is not None:
+        return ProbeResult("unknown", f"{shown} -> OK: " + _undone(made, call.undo))
+    if call.secret:
+        return ProbeResult(
+            "allowed", f"{shown} -> OK (the answer was dropped unread)", None, premise
+        )
     return ProbeResult("allowed", f"{shown} -> OK", premise=premise)
+
+
+def _judged(
+    exc: botocore.exceptions.ClientError, action: str, call: _Call, shown: str, premise: str
+) -> ProbeResult:
+    code = error_code(exc)
+    message = str(exc.response.get("Error", {}).get("Message", ""))
+    evidence = f"{shown} -> {code}: {message}".rstrip(": ")
+    if is_access_denied(exc):
+        named = denied_action(message)
+        if named == action or (named is None and call.bare_denial_tells):
+            return ProbeResult("denied", evidence, deny_kind(message), premise)
+        if named in call.checked_after:
+            # The service asks about that action only once this one is allowed.
+            return ProbeResult("allowed", evidence, premise=premise)
+        why = (
+            f"a denial of {named}, not of {action}"
+            if named
+            else "a denial that names no action, which S3 also gives for a missing key"
+        )
+        return ProbeResult("unknown", f"{evidence} ({why}: this does not tell)")
+    if code in call.not_found and call.words.get(code, "").lower() in message.lower():
+        return ProbeResult("allowed", evidence, premise=premise)
+    if code == "NoSuchBucket":
+        # S3 answers a bucket that does not exist whoever asks (the build creates it first),
+        # so nothing is learnt about the bucket's permissions until it exists.
+        return ProbeResult("unknown", f"{evidence} (nothing can be asked of a missing bucket)")
+    return ProbeResult("unknown", evidence)
+
+
+def _undone(made: Any, undo: _Call) -> str:
+    """Remove what a probe made after all, and say so: its premise did not hold."""
+    what = f"the service accepted what it should have refused; {undo.service}.{undo.operation}"
+    try:
+        getattr(made, undo.operation)(**undo.kwargs)
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+        return f"{what} failed, so it is left behind: {exc}"
+    return f"{what} removed it"
+
+
+# The answer of a secret-bearing probe is replaced before botocore parses it (and logs it at
+# DEBUG), so the secret never becomes a Python value. Only inside the probe's own call, in its
+# own thread: the same cached client serves ECR logins that need the token
+# (aws/ecr_login.py).
+_dropping = threading.local()
+
+
+@contextmanager
+def _answer_dropped(made: Any, call: _Call) -> Iterator[None]:
+    try:
+        model = made.meta.service_model
+        name = model.operation_model(made.meta.method_to_api_mapping[call.operation]).name
+    except (AttributeError, KeyError):
+        yield  # not a botocore client (a test's stand-in): it parses nothing
+        return
+    made.meta.events.register(
+        f"before-parse.{model.service_id.hyphenize()}.{name}",
+        _empty_body,
+        unique_id=f"sm-studio-setup-drop-{name}",
+    )
+    _dropping.active = True
+    try:
+        yield
+    finally:
+        _dropping.active = False
+
+
+def _empty_body(response_dict: dict[str, Any], **_: Any) -> None:
+    if getattr(_dropping, "active", False) and int(response_dict.get("status_code", 0)) < 300:
+        response_dict["body"] = b"{}"
