@@ -36,7 +36,8 @@ def panel(**defaults: Any) -> Panel:
     """The set-up as a notebook panel (ipywidgets): identity, check, fix, build and attach.
 
     ``defaults`` fill its fields: ``profile``, ``role``, ``repository``, ``bucket``,
-    ``context`` (default: the kernel's folder), ``compute_type``, ``platform``, ``region``.
+    ``context`` (default: the kernel's folder), ``compute_type``, ``platform``, ``region``,
+    ``engine`` (auto, local or codebuild).
     """
     # Imported here: ipywidgets and the service load only when a panel is made.
     from .surfaces.widgets import panel as make

@@ -145,6 +145,24 @@ def client(session: boto3.Session, service: str) -> Any:
     return _cached_client(session, service, raw_policies=False)
 
 
+def regional_client(session: boto3.Session, service: str, region: str) -> Any:
+    """A client of ``service`` in ``region`` (a base image's registry in another region),
+    with the session's credentials and the same configuration as every other client."""
+    if region == session.region_name:
+        return client(session, service)
+    with _clients_lock:
+        made = _clients.setdefault(session, {})
+        key = (f"{service}@{region}", False)
+        found = made.get(key)
+        if found is None:
+            endpoint = {"endpoint_url": demo_endpoint()} if demo_mode() else {}
+            found = session.client(  # type: ignore[call-overload]
+                service, region_name=region, config=_CONFIG, **endpoint
+            )
+            made[key] = found
+        return found
+
+
 def raw_policy_client(session: boto3.Session) -> Any:
     """An IAM client that returns policy documents as text instead of parsed JSON.
 

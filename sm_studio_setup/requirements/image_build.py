@@ -506,7 +506,12 @@ def trust_requirements(p: Params, role_arn: str) -> list[Requirement]:
 
 
 def image_build(params: Params) -> list[Requirement]:
-    """Requirements of ``sm-docker build`` with these parameters (caller, build role, trust)."""
+    """Requirements of ``sm-docker build`` with these parameters (caller, build role, trust);
+    with ``engine`` local, of a build on Studio's own Docker (requirements/local_build.py)."""
+    if params.engine == "local":
+        from .local_build import local_image_build
+
+        return local_image_build(params)
     role_arn = require_role(params, "image-build")
     return [
         *caller_requirements(params, role_arn),

@@ -30,6 +30,9 @@ BLOCKERS = {
     "session": "the session policy",
     "resource": "the resource's own policy",
     "vpc-endpoint": "a VPC endpoint policy",
+    # Not a policy: a VpcOnly domain's Docker settings (VpcOnlyTrustedAccounts) decide which
+    # registries Studio's Docker may pull from.
+    "docker-settings": "the domain's DockerSettings (VpcOnlyTrustedAccounts)",
 }
 
 

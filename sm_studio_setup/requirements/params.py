@@ -25,6 +25,8 @@ _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 # the name within CodeBuild's 255-character limit.
 _PROJECT_PREFIX_LIMIT = 239
 _VPC_FIELDS = ("vpc_id", "subnet_ids", "security_group_ids")
+# The engines whose requirements differ (sm-docker's are CodeBuild's).
+ENGINES = ("codebuild", "local")
 
 
 def partition_of(region: str) -> str:
@@ -106,6 +108,10 @@ class Params:
     # lifecycle-config: the lifecycle configuration that installs this tool (default: the
     # JupyterLab one of this version, requirements/lifecycle_config.py).
     lifecycle_config_name: str | None = None
+    # image-build: where the image is built. "codebuild" (sm-docker's way: the caller starts
+    # a CodeBuild build that runs as the role) or "local" (Studio's own Docker in the space:
+    # the caller only logs in to ECR and pushes).
+    engine: str = "codebuild"
 
     def __post_init__(self) -> None:
         # Fail at construction, not halfway through deriving requirements.
@@ -115,6 +121,10 @@ class Params:
             raise ParamError("region", "region is empty")
         if self.repository is not None:
             parse_repository(self.repository)
+        if self.engine not in ENGINES:
+            raise ParamError(
+                "engine", f"engine {self.engine!r}: expected one of {', '.join(ENGINES)}"
+            )
         vpc = (bool(self.vpc_id), bool(self.subnet_ids), bool(self.security_group_ids))
         if any(vpc) and not all(vpc):
             # sm-docker takes --vpc-id, --subnet-ids and --security-group-ids all or none.

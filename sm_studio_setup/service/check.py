@@ -17,16 +17,19 @@ from typing import Any, Literal
 import boto3
 
 from ..aws.discovery import Discovery, caller_identity, finish, locate, target_role
+from ..aws.identity import is_session_of
 from ..aws.metadata import read_metadata
 from ..aws.probes import prepare, probe
 from ..aws.simulator import Simulated, simulate
 from ..aws.snapshot import RoleSnapshot, read_role
 from ..errors import BadInput
 from ..iam import Policy, PolicyValidationError, compile_policy, lint
+from ..images.local_build import Need
 from ..requirements.model import BLOCKERS, Requirement
 from ..requirements.params import Params, partition_of
 from ..requirements.policy import judge
 from ..requirements.profiles import requirements_for
+from .build import choice
 from .options import CheckOptions
 from .secrets import parse_secrets
 
@@ -34,7 +37,8 @@ from .secrets import parse_secrets
 # boundary, an SCP or RCP, a session policy): an administrator must act; ``blocked_by`` says
 # which kind of policy.
 Status = Literal["allowed", "missing", "blocked", "unknown"]
-Source = Literal["local", "simulator", "probe", "none"]
+# "domain": the domain's own settings (DescribeDomain), for what no policy decides.
+Source = Literal["local", "simulator", "probe", "none", "domain"]
 Verdict = Literal["ready", "gaps", "unknown"]
 
 # Exit codes of `sm-studio-setup check` (2 is every error the user can act on).
@@ -69,6 +73,10 @@ class Report:
     findings: list[Finding]
     lint: list[dict[str, str]]
     notes: list[str]
+    # image-build: the engine a build with these options uses (local, codebuild, sm-docker)
+    # and why, as "local: ..." / "codebuild: ..." (service/build/choice.py); None otherwise.
+    engine: str | None = None
+    engine_reason: str | None = None
 
     @property
     def exit_code(self) -> int:
@@ -91,6 +99,8 @@ class Report:
             ],
             lint=list(body["lint"]),
             notes=list(body["notes"]),
+            engine=body.get("engine"),
+            engine_reason=body.get("engine_reason"),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -101,6 +111,8 @@ class Report:
             "findings": [asdict(f) for f in self.findings],
             "lint": self.lint,
             "notes": self.notes,
+            "engine": self.engine,
+            "engine_reason": self.engine_reason,
         }
 
 
@@ -118,8 +130,10 @@ def build_params(
     domain_id: str | None,
     user_profile: str | None,
     space: str | None,
+    engine: str | None = None,
 ) -> Params:
-    """Requirement parameters: where the build runs, plus the user's build options."""
+    """Requirement parameters: where the build runs, plus the user's build options. ``engine``
+    is the one resolved for image-build; without it only an explicit local is local."""
     try:
         return Params(
             region=region,
@@ -142,6 +156,7 @@ def build_params(
             studio_scope=options.scope,
             secrets=tuple((s.kind, s.source) for s in parse_secrets(options.secrets)),
             lifecycle_config_name=options.lifecycle_config,
+            engine=engine or ("local" if options.engine == "local" else "codebuild"),
         )
     except ValueError as exc:
         raise refused(exc, "Invalid parameters") from exc
@@ -157,7 +172,7 @@ def studio_target(found: Discovery, options: CheckOptions) -> tuple[str | None, 
     return domain_id, found.user_profile if same else None
 
 
-def params_of(found: Discovery, options: CheckOptions) -> Params:
+def params_of(found: Discovery, options: CheckOptions, engine: str | None = None) -> Params:
     """The requirement parameters of ``options`` where ``found`` says the user runs."""
     domain_id, user_profile = studio_target(found, options)
     return build_params(
@@ -168,6 +183,7 @@ def params_of(found: Discovery, options: CheckOptions) -> Params:
         domain_id=domain_id,
         user_profile=user_profile,
         space=found.space,
+        engine=engine,
     )
 
 
@@ -308,8 +324,13 @@ def judge_requirements(
     snapshot: RoleSnapshot,
     role_arn: str,
     profile: str,
+    *,
+    caller_arn: str | None = None,
 ) -> list[Finding]:
+    """Each requirement judged the best way available. ``caller_arn`` (STS's) says whether the
+    caller runs as ``role_arn``: only then do its probes speak for the build's role too."""
     findings: dict[int, Finding] = {}
+    build_is_caller = caller_arn is not None and is_session_of(caller_arn, role_arn)
     permission_reqs = [(i, r) for i, r in enumerate(requirements) if r.who != "trust"]
     compiled = _Compiled.of(snapshot)
     for i, req in enumerate(requirements):
@@ -344,12 +365,16 @@ def judge_requirements(
             (i, r) for i, r in permission_reqs if simulated is None or r not in simulated
         ]
         # The probes are independent calls: all in one round, not one round each.
-        prepare(session, [r for _, r in unsimulated])
-        with ThreadPoolExecutor(max_workers=16, thread_name_prefix="probe") as pool:
+        prepare(session, [r for _, r in unsimulated], build_is_caller=build_is_caller)
+        workers = min(48, max(1, len(unsimulated)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="probe") as pool:
             probed = dict(
                 zip(
                     (i for i, _ in unsimulated),
-                    pool.map(lambda ir: probe(session, ir[1]), unsimulated),
+                    pool.map(
+                        lambda ir: probe(session, ir[1], build_is_caller=build_is_caller),
+                        unsimulated,
+                    ),
                     strict=True,
                 )
             )
@@ -513,15 +538,38 @@ def _given_matches_iam(given: str, account: str, iam_arn: str | None) -> None:
         )
 
 
-def assess(session: boto3.Session, options: CheckOptions) -> Assessment:
-    found, snapshot = _read(session, options)
+def assess(
+    session: boto3.Session, options: CheckOptions, *, codebuild_needs: Sequence[Need] | None = None
+) -> Assessment:
+    """The check. For image-build the engine is resolved first (``codebuild_needs``: what of
+    a build's own options only CodeBuild can do), and the role judged against its needs."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="engine") as pool:
+        # The space's Docker and the domain's settings are asked beside the role's reads.
+        facts = pool.submit(choice.facts_for, session, options)
+        found, snapshot = _read(session, options)
+        docker = facts.result()
     assert found.role_arn is not None
-    params = params_of(found, options)
+    engine = (
+        choice.resolve(options, docker, found.account, codebuild_needs)
+        if options.profile == "image-build"
+        else None
+    )
+    params = params_of(found, options, engine.requirements_engine if engine else None)
     try:
         requirements = requirements_for(options.profile, params)
     except ValueError as exc:
         raise refused(exc, f"Cannot derive the {options.profile} requirements") from exc
-    findings = judge_requirements(session, requirements, snapshot, found.role_arn, options.profile)
+    findings = judge_requirements(
+        session,
+        requirements,
+        snapshot,
+        found.role_arn,
+        options.profile,
+        caller_arn=found.caller_arn,
+    )
+    for requirement, finding in choice.domain_findings(engine, options.profile) if engine else ():
+        requirements.append(requirement)
+        findings.append(finding)
     notes = [f"could not call {read}" for read in snapshot.denied_reads]
     notes += [
         f"{label} could not be parsed, so nothing was judged from it: {why}"
@@ -531,6 +579,7 @@ def assess(session: boto3.Session, options: CheckOptions) -> Assessment:
         notes.append("the role's path is unknown: ARNs assume none")
     elif not snapshot.arn_from_iam:
         notes.append(f"IAM would not confirm the role's ARN; {found.role_arn} is taken as given")
+    notes += engine.notes() if engine else []
     report = Report(
         verdict=_verdict(findings),
         profile=options.profile,
@@ -538,5 +587,7 @@ def assess(session: boto3.Session, options: CheckOptions) -> Assessment:
         findings=findings,
         lint=_lint(snapshot),
         notes=notes,
+        engine=engine.choice.engine if engine else None,
+        engine_reason=engine.choice.reason if engine else None,
     )
     return Assessment(found, requirements, snapshot, report)

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from ..aws import grammar
 from ..errors import BadInput, spell_input
+from ..images.engine_choice import ENGINES
+from ..images.local_build import codebuild_needs
 from ..requirements.model import ParamError
 from ..requirements.profiles import PROFILES
 from ..requirements.studio_kernel import sagemaker_name
@@ -70,6 +72,10 @@ class CheckOptions:
     # administrator's own machine); in a space they default to the space's.
     domain_id: str | None = None
     user_profile: str | None = None
+    # image-build: where the build runs (images/engine_choice.py): auto (Studio's own Docker
+    # when the space has it and the domain allows it, else CodeBuild), local, codebuild or
+    # sm-docker. The check judges the role against that engine's requirements.
+    engine: str = "auto"
 
     def __post_init__(self) -> None:
         if self.profile not in PROFILES:
@@ -121,6 +127,20 @@ class CheckOptions:
         if self.lifecycle_config is not None:
             grammar.check_lifecycle_config_name(self.lifecycle_config)
         check_studio_names(self.domain_id, self.user_profile)
+        if self.engine not in ENGINES:
+            raise BadInput(
+                f"{grammar.shown(self.engine)} is not a build engine; expected one of "
+                f"{', '.join(ENGINES)}.",
+                field="engine",
+            )
+        if self.engine == "local":
+            # What only CodeBuild can do is refused before anything is read or made.
+            for need in codebuild_needs(self):
+                raise BadInput(
+                    f"The local engine cannot do this build: {need.why}.",
+                    "Leave {option} out, or build on CodeBuild (engine auto or codebuild).",
+                    field=need.field,
+                )
         if len(self.base_images) > _MAX_BASE_IMAGES:
             raise BadInput(
                 f"The Dockerfile names {len(self.base_images)} base images; at most "
@@ -133,7 +153,6 @@ _BUILD_ARG = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _MAX_VALUE = 4096
 # CodeBuild's project timeout, in minutes ("TimeoutInMinutes": 5 to 2160).
 TIMEOUT_RANGE = (5, 2160)
-ENGINES = ("codebuild", "sm-docker")
 
 
 def _tag_text(text: str) -> bool:
@@ -160,8 +179,10 @@ class BuildOptions(CheckOptions):
     tags: tuple[tuple[str, str], ...] = ()
     attach: str | None = None  # a SageMaker image name: attach the image to Studio after it
     skip_check: bool = False
-    engine: str = "codebuild"
     docker_args: tuple[str, ...] = ()
+    # Build even when an image of exactly these inputs is in the repository already
+    # (service/build/inputs.py): a moving base tag (FROM ...:latest) is then pulled again.
+    rebuild: bool = False
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -228,12 +249,6 @@ class BuildOptions(CheckOptions):
                 "instance types are all x86_64.",
                 "Leave the attach out, or build for linux/amd64.",
                 field="attach",
-            )
-        if self.engine not in ENGINES:
-            raise BadInput(
-                f"{grammar.shown(self.engine)} is not a build engine; expected "
-                f"{' or '.join(ENGINES)}.",
-                field="engine",
             )
         for arg in self.docker_args:
             if "\0" in arg or len(arg) > _MAX_VALUE:

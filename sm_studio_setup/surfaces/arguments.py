@@ -13,7 +13,13 @@ from ..requirements.params import parse_dockerfile_from
 from ..requirements.profiles import PROFILES
 from ..service.build import folder
 from ..service.check import CheckOptions
-from ..service.options import TIMEOUT_RANGE, AttachOptions, BuildOptions, LifecycleOptions
+from ..service.options import (
+    ENGINES,
+    TIMEOUT_RANGE,
+    AttachOptions,
+    BuildOptions,
+    LifecycleOptions,
+)
 
 if TYPE_CHECKING:
     from ..service.wheelhouse import WheelhouseOptions
@@ -73,6 +79,14 @@ def add_check_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--region", help="AWS region (default: the SDK's configuration)")
     add_naming_arguments(parser)
     parser.add_argument("--dockerfile", metavar="PATH", help="its FROM images become pulls")
+    parser.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="auto",
+        help="image-build: the engine the build would use (default auto: Studio's Docker when "
+        "the space has it and the domain allows it, else CodeBuild); the role is judged "
+        "against that engine's needs",
+    )
     parser.add_argument("--refresh", action="store_true", help="re-read the role, no cache")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
 
@@ -119,6 +133,7 @@ def check_options(args: argparse.Namespace) -> CheckOptions:
         scope=getattr(args, "scope", "domain"),
         secrets=tuple(args.secret),
         lifecycle_config=getattr(args, "lifecycle_config", None),
+        engine=getattr(args, "engine", "auto"),
     )
 
 
@@ -190,13 +205,28 @@ def add_build_arguments(parser: argparse.ArgumentParser) -> None:
         "--skip-check", action="store_true", help="don't check the role first (not advised)"
     )
     parser.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="build even when the repository has an image of exactly these inputs (the files "
+        "after .dockerignore, the Dockerfile, build arguments, platform, docker arguments; "
+        "not secrets). Without it such a build ends at once with that image, so a base image "
+        "named by a moving tag (FROM ...:latest) is not pulled again: --rebuild pulls it. "
+        "--engine sm-docker always builds, and its image carries no inputs tag",
+    )
+    parser.add_argument(
         "--engine",
-        choices=("codebuild", "sm-docker"),
-        default="codebuild",
-        help="codebuild (default): this tool's own build. sm-docker: the original sm-docker "
-        "CLI, which pastes docker's arguments into a shell command, follows links and ignores "
-        ".dockerignore when it zips, and has no secrets, platforms, cache, KMS key, tags or "
-        "timeout; a build it cannot do safely is refused before anything is zipped",
+        choices=ENGINES,
+        default="auto",
+        help="auto (default): local when this space has Studio's Docker (DOCKER_HOST answers, "
+        "the domain's DockerSettings enable it) and no option needs CodeBuild, else codebuild; "
+        "the check says which and why. local: build and push in the space with Studio's "
+        "Docker (classic builder, network 'sagemaker'): no CodeBuild, S3 or PassRole; "
+        "--secret, --cache, --platform linux/arm64, VPC options, --compute-type and buildx-only "
+        "docker options are refused. codebuild: this tool's own build on CodeBuild. "
+        "sm-docker: the original sm-docker CLI, which pastes docker's arguments into a shell "
+        "command, follows links and ignores .dockerignore when it zips, and has no secrets, "
+        "platforms, cache, KMS key, tags or timeout; a build it cannot do safely is refused "
+        "before anything is zipped",
     )
     parser.add_argument(
         "--json", action="store_true", help="print one JSON object at the end (log to stderr)"
@@ -258,6 +288,7 @@ def build_options(args: argparse.Namespace, docker_args: list[str]) -> BuildOpti
         skip_check=args.skip_check,
         engine=args.engine,
         docker_args=tuple(docker_args),
+        rebuild=args.rebuild,
     )
 
 

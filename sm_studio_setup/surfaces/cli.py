@@ -307,11 +307,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     build = sub.add_parser(
         "build",
-        help="build a container image on CodeBuild (sm-docker build, checked and fixed)",
+        help="build a container image on Studio's Docker or CodeBuild (sm-docker build, "
+        "checked and fixed)",
         description="Check the role for exactly this build, then send the folder (filtered by "
-        ".dockerignore) to CodeBuild, follow the build with its log, and print the image URI "
+        ".dockerignore) to the engine (--engine: Studio's own Docker in the space when it has "
+        "one, else CodeBuild), follow the build with its log, and print the image URI "
         "and digest when ECR has the image. The project and the uploaded zip are deleted on "
-        "every path out. Arguments after -- go to docker build. Exit codes: 0 built, 1 the "
+        "every path out. When the repository has an image of exactly these inputs already, "
+        "nothing is built: the build ends with that image (see --rebuild). "
+        "Arguments after -- go to docker build. Exit codes: 0 built, 1 the "
         "build failed or was stopped, 2 error, 3 the check found gaps (nothing was uploaded).",
     )
     add_build_arguments(build)
@@ -367,6 +371,13 @@ def _add_requirements_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--space")
     add_naming_arguments(parser)
     parser.add_argument("--dockerfile", metavar="PATH", help="its FROM images become pulls")
+    parser.add_argument(
+        "--engine",
+        choices=("codebuild", "local"),
+        default="codebuild",
+        help="image-build: a build on CodeBuild (default) or on Studio's own Docker in the "
+        "space (local: ECR push and pull only, no CodeBuild, S3, PassRole or trust change)",
+    )
     parser.add_argument(
         "--no-source-account-condition",
         action="store_true",

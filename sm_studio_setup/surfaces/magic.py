@@ -16,7 +16,8 @@ from ..errors import SetupError
 USAGE = """%sm_setup check [--profile P] [--role ARN] [--repository NAME[:TAG]] [--bucket B] ...
 %sm_setup fix [check options] [--apply] [--format json|cli|cloudformation|terraform]
 %sm_setup fix --undo BACKUP_ID [--apply [--force]]   |   %sm_setup fix --list-backups
-%sm_setup build [PATH] [--repository NAME[:TAG]] [--build-arg K=V] [--attach NAME] [-- ARGS]
+%sm_setup build [PATH] [--repository NAME[:TAG]] [--build-arg K=V] [--attach NAME] [--rebuild]
+                [--engine auto|local|codebuild|sm-docker] [-- ARGS]
 %sm_setup attach IMAGE_URI --image-name NAME [--app-type JupyterLab] [--scope domain|user-profile]
 %sm_setup lifecycle-config [--source pypi|codeartifact|s3] [--create [NAME] [--attach domain]]
 %sm_setup whoami
@@ -79,6 +80,8 @@ def _add_panel_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--compute-type", default="BUILD_GENERAL1_SMALL")
     parser.add_argument("--platform", choices=PLATFORMS, default="linux/amd64")
+    # The panel offers what it can follow; sm-docker's builds are %sm_setup build's.
+    parser.add_argument("--engine", choices=("auto", "local", "codebuild"), default="auto")
 
 
 def _in_notebook(shell: Any) -> bool:
@@ -277,6 +280,7 @@ def _panel(args: Any) -> None:
             context=args.context,
             compute_type=args.compute_type,
             platform=args.platform,
+            engine=args.engine,
         )
     )
 

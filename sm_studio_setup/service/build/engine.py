@@ -37,6 +37,7 @@ from ...aws.discovery import discover
 from ...errors import BadInput, SetupError, Surface
 from ...images import names
 from ...images.buildspec import BuildSpecInput, buildspec
+from ...images.local_build import codebuild_needs
 from ...requirements.image_build import ecr_repository_arn
 from ...requirements.params import Params, parse_dockerfile_from
 from ..backups import changed_within
@@ -44,8 +45,8 @@ from ..check import assess, params_of
 from ..interrupts import deferred_interrupts
 from ..options import BuildOptions, CheckOptions, parse_image_uri
 from ..secrets import env_value, looks_secret, parse_secrets
-from . import folder
-from .context import ContextStopped, matcher_for, read_context, zip_chunks
+from . import choice, folder, inputs
+from .context import BuildContext, ContextStopped, matcher_for, read_context, zip_chunks
 from .records import FINAL, BuildRecord, Records, new_id, now
 
 T = TypeVar("T")
@@ -124,6 +125,8 @@ class Build:
     _running: bool = field(default=False, init=False, repr=False)
     _codebuild_succeeded: bool = field(default=False, init=False, repr=False)
     _recent_change: bool = field(default=False, init=False, repr=False)
+    # The folder as the INPUTS step walked it, which PACKAGE then sends (one walk, one view).
+    _context: BuildContext | None = field(default=None, init=False, repr=False)
 
     # --- events and the record -----------------------------------------------------------
 
@@ -224,8 +227,11 @@ class Build:
             self._end_step_in_progress("FAILED")
             self._status(
                 "FAILED",
-                "The server stopped before the build reached CodeBuild; what it had made was "
-                "deleted. Start the build again.",
+                "The server stopped while the build ran on Studio's Docker, which cannot be "
+                "followed after a restart. Start the build again."
+                if record.engine == "local"
+                else "The server stopped before the build reached CodeBuild; what it had made "
+                "was deleted. Start the build again.",
             )
         with deferred_interrupts():
             self._cleanup()
@@ -234,8 +240,16 @@ class Build:
     def _from_the_start(self) -> None:
         params = self._check()
         self._check_stop()
+        if self._unchanged(params):
+            return
+        self._check_stop()
         if self.options.engine == "sm-docker":
             self._smdocker(params)
+            return
+        if self.record.engine == "local":
+            from . import local
+
+            local.run(self, params)
             return
         context = self._package()
         self._check_stop()
@@ -272,8 +286,8 @@ class Build:
         except _Detached:
             detached = True
             self._save()
-        except _Stopped:
-            self._stopped("The build was stopped.")
+        except _Stopped as stopped:
+            self._stopped(str(stopped) or "The build was stopped.")
         except KeyboardInterrupt:
             record.reason = "interrupted"
             self._stopped("The build was interrupted and stopped.")
@@ -347,16 +361,23 @@ class Build:
                     f"RUN --mount=type=secret,id={key}."
                 )
         check_options = replace(_as_check_options(options), base_images=base_images, refresh=True)
+        # What of the build's own options (platform, cache, docker's) only CodeBuild can do.
+        needs = codebuild_needs(options)
         if options.skip_check:
             found = discover(self.session, role=options.role)
             if found.role_arn is None:
                 raise SetupError("No execution role was found.", field="role")
+            resolved = choice.resolve(
+                check_options, choice.facts_for(self.session, check_options), found.account, needs
+            )
+            self._engine(resolved.choice.engine, resolved.choice.reason)
             params = params_of(found, check_options)
             self._step_end("CHECK", "SKIPPED", "--skip-check: the role was not checked")
         else:
-            assessment = assess(self.session, check_options)
+            assessment = assess(self.session, check_options, codebuild_needs=needs)
             params = params_of(assessment.discovery, check_options)
             report = assessment.report
+            self._engine(report.engine or options.engine, report.engine_reason or "")
             if report.verdict == "gaps":
                 self.record.preflight = report.to_json()
                 gaps = report.gaps()
@@ -390,12 +411,91 @@ class Build:
         self._save()
         return params
 
-    def _package(self) -> Any:
-        self._step_start("PACKAGE", "reading the build folder with its .dockerignore")
+    def _engine(self, engine: str, reason: str) -> None:
+        """Where the build runs, and why (images/engine_choice.py), said once it is known."""
+        self.record.engine, self.record.engine_reason = engine, reason
+        self._save()
+        self._emit("info", f"Engine: {engine} — {reason.partition(': ')[2] or reason}")
+
+    def _walk(self) -> BuildContext:
         try:
-            context = read_context(self.options.context, self.options.dockerfile, stop=self._halt)
+            return read_context(self.options.context, self.options.dockerfile, stop=self._halt)
         except ContextStopped:
             raise _Stopped() from None
+
+    def _unchanged(self, params: Params) -> bool:
+        """INPUTS: the digest of what this build is made of, and its image looked up in ECR
+        (service/build/inputs.py). True when it is there: the build ends with it, and nothing
+        is uploaded, created or pushed. sm-docker's builds always run and carry no inputs tag."""
+        if self.options.engine == "sm-docker":
+            return False
+        record = self.record
+        self._step_start("INPUTS", "looking for an image built from these inputs")
+        self._context = self._walk()
+        try:
+            decision = inputs.decide(
+                self.session,
+                self.options,
+                self._context,
+                params.repository_name,
+                stop=self._halt,
+                surface=self.surface,
+            )
+        except ContextStopped:
+            raise _Stopped() from None
+        record.inputs_digest, record.inputs_tag = decision.digest, decision.tag
+        for warning in decision.warnings:
+            self._warn(warning)
+        self._step_end("INPUTS", decision.state, decision.detail)
+        if decision.found is None:
+            return False
+        self._reuse(params, decision.found)
+        return True
+
+    def _inputs_uri(self, params: Params) -> str | None:
+        tag = self.record.inputs_tag
+        if not tag:
+            return None
+        return f"{names.registry(params.account, params.region)}/{params.repository_name}:{tag}"
+
+    def _reuse(self, params: Params, found: ecr.TaggedImage) -> None:
+        """The image of these inputs is in ECR: the requested tag is moved to it when it names
+        another (a retag: its manifest put again), then the build ends SUCCEEDED with it."""
+        record = self.record
+        repository, tag = params.repository_name, params.image_tag
+        record.reason = "unchanged"
+        assert record.inputs_digest is not None
+        earlier = inputs.earlier_build(
+            self.records, record.inputs_digest, found.digest, exclude=record.id
+        )
+        record.unchanged_since = inputs.since(earlier, found)
+        self._step_start("IMAGE", f"making {tag} name the unchanged image")
+        if tag in found.tags:
+            detail = f"{tag} already names {found.digest}"
+        else:
+            try:
+                self._propagating(partial(ecr.retag, self.session, repository, found.digest, tag))
+                record.retagged = tag
+                detail = f"{tag} moved to {found.digest} (a retag, not a build)"
+            except SetupError as exc:
+                record.image_uri = self._inputs_uri(params)
+                detail = f"{tag} could not be moved"
+                self._warn(f"{exc.message} The unchanged image is {record.image_uri}.")
+        record.digest = found.digest
+        self._step_end("IMAGE", "SUCCEEDED", detail)
+        assert record.image_uri is not None and record.unchanged_since is not None
+        self._status(
+            "SUCCEEDED",
+            inputs.unchanged_message(
+                record.unchanged_since, record.image_uri, record.retagged, self.surface
+            ),
+        )
+        if self.options.attach and self.attach:
+            self._attach()
+
+    def _package(self) -> Any:
+        self._step_start("PACKAGE", "reading the build folder with its .dockerignore")
+        context = self._context or self._walk()
         record = self.record
         record.files, record.context_bytes, record.ignored = (
             len(context.files),
@@ -470,6 +570,7 @@ class Build:
         spec = buildspec(
             BuildSpecInput(
                 image_uri=names.image_uri(params),
+                inputs_uri=self._inputs_uri(params),
                 dockerfile=context.dockerfile,
                 platform=options.platform,
                 build_args=options.build_args,

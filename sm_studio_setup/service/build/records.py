@@ -30,7 +30,20 @@ from ..storage import config_dir, private_folder, read_json, refuse_unsafe, writ
 Status = Literal["IN_PROGRESS", "STOPPING", "SUCCEEDED", "FAILED", "FAULT", "TIMED_OUT", "STOPPED"]
 FINAL: frozenset[str] = frozenset({"SUCCEEDED", "FAILED", "FAULT", "TIMED_OUT", "STOPPED"})
 # The steps a build takes before and after CodeBuild runs it, in order.
-STEPS = ("CHECK", "PACKAGE", "UPLOAD", "PROJECT", "START", "IMAGE", "ATTACH", "CLEANUP")
+STEPS = (
+    "CHECK",
+    "INPUTS",
+    "PACKAGE",
+    "UPLOAD",
+    "PROJECT",
+    "START",
+    # A build on Studio's own Docker (service/build/local.py) builds and pushes in the space.
+    "BUILD",
+    "PUSH",
+    "IMAGE",
+    "ATTACH",
+    "CLEANUP",
+)
 
 _ID = re.compile(r"^b-\d{8}T\d{6}Z-[0-9a-f]{6}$")
 _KIND = "build record"
@@ -69,7 +82,9 @@ class BuildRecord:
     created: str
     status: str = "IN_PROGRESS"
     message: str = ""
-    reason: str = ""  # preflight, error, interrupted, server-gone: why it ended early
+    # preflight, error, interrupted, server-gone: why it ended early; unchanged: an image of
+    # exactly these inputs was in ECR already, and nothing was built
+    reason: str = ""
     idempotency_key: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
     account: str | None = None
@@ -84,8 +99,23 @@ class BuildRecord:
     # deleted with the project.
     secret_parameters: list[str] = field(default_factory=list)
     codebuild_id: str | None = None
+    # Where the build runs, once the check has chosen (local, codebuild or sm-docker), and why
+    # ("local: ..." / "codebuild: ...", images/engine_choice.py); the options keep what was
+    # asked (auto by default).
+    engine: str | None = None
+    engine_reason: str = ""
     image_uri: str | None = None  # where the image goes; kept only when it got there
     digest: str | None = None
+    # The build's inputs (service/build/inputs.py): their digest, and the extra ECR tag the
+    # image is pushed with (None when it is not: sm-docker, or an immutable repository that
+    # has it already), which every engine pushes next to the requested tag.
+    inputs_digest: str | None = None
+    inputs_tag: str | None = None
+    # With reason "unchanged": the build that made the image ({"build_id", "date"}; build_id
+    # None when no record on this machine says), and the requested tag when it was moved to
+    # the image (a retag, not a build).
+    unchanged_since: dict[str, Any] | None = None
+    retagged: str | None = None
     files: int = 0
     context_bytes: int = 0
     ignored: int = 0

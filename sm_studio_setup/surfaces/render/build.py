@@ -54,6 +54,9 @@ def fix_command(options: BuildOptions) -> Command:
         if getattr(options, name):
             flags.append((name, ",".join(getattr(options, name))))
     flags.append(("base_images", os.path.join(options.context, options.dockerfile)))
+    if options.engine != "auto":
+        # The fix plans for the engine asked for (auto is chosen again, as the build chose).
+        flags.append(("engine", options.engine))
     body = {
         k: v
         for k, v in (
@@ -62,6 +65,7 @@ def fix_command(options: BuildOptions) -> Command:
             ("bucket", options.bucket),
             ("vpc_id", options.vpc_id),
             ("kms_key_arn", options.kms_key_arn),
+            ("engine", options.engine if options.engine != "auto" else None),
         )
         if v
     }
@@ -96,8 +100,14 @@ def summary_json(record: BuildRecord) -> dict[str, Any]:
         "status": record.status,
         "build_id": record.id,
         "codebuild_id": record.codebuild_id,
+        "engine": record.engine,
+        "engine_reason": record.engine_reason,
         "image_uri": record.image_uri,
         "digest": record.digest,
+        "inputs_digest": record.inputs_digest,
+        "inputs_tag": record.inputs_tag,
+        "unchanged_since": record.unchanged_since,
+        "retagged": record.retagged,
         "bytes_uploaded": record.bytes_uploaded,
         "files": record.files,
         "ignored": record.ignored,
@@ -143,14 +153,18 @@ def render_text(record: BuildRecord, options: BuildOptions, surface: Surface = "
     ]
     if record.message:
         lines.append(record.message)
+    if record.engine:
+        reason = record.engine_reason.partition(": ")[2] or record.engine_reason
+        lines.append(f"Engine    {record.engine}" + (f" — {reason}" if reason else ""))
     if record.reason == "preflight" and record.preflight:
         report = Report.from_json(record.preflight)
         lines += ["", report_text(report, surface, fix=fix_command(options))]
     if record.image_uri and record.digest:
         lines += [f"Image     {record.image_uri}", f"Digest    {record.digest}"]
     if record.bytes_uploaded:
+        sent = "Sent    " if record.engine == "local" else "Uploaded"
         lines.append(
-            f"Uploaded  {_size(record.bytes_uploaded)} ({record.files:,} files; "
+            f"{sent}  {_size(record.bytes_uploaded)} ({record.files:,} files; "
             f"{record.ignored:,} left out by .dockerignore)"
         )
     if record.phases:

@@ -15,6 +15,13 @@ _HEADLINE = {
 }
 
 
+def engine_line(report: Report) -> str:
+    """``local — this space has Studio's Docker ...``: the engine, then why."""
+    reason = report.engine_reason or ""
+    prefix = f"{report.engine}: "
+    return f"{report.engine} — {reason[len(prefix) :] if reason.startswith(prefix) else reason}"
+
+
 def _target(f: Finding) -> str:
     return f.principal or "" if f.who == "trust" else f.resource
 
@@ -33,8 +40,10 @@ def render_text(report: Report, surface: Surface = "cli", fix: Command | None = 
     lines = [
         _HEADLINE[report.verdict],
         f"role {who.get('role_arn')} ({who.get('how')}), profile {report.profile}",
-        "",
     ]
+    if report.engine:
+        lines.append(f"Engine: {engine_line(report)}")
+    lines.append("")
     step = None
     for f in report.findings:
         if f.step != step:
@@ -83,8 +92,10 @@ def render_html(report: Report, fix: Command | None = None) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in _COLUMNS)
     role = html.escape(str(report.identity.get("role_arn")))
     step = _next_step(report, "magic", fix)
+    engine = f"<br>Engine: {html.escape(engine_line(report))}" if report.engine else ""
     return (
-        f"<p><b>{html.escape(_HEADLINE[report.verdict])}</b><br>role <code>{role}</code></p>"
+        f"<p><b>{html.escape(_HEADLINE[report.verdict])}</b><br>role <code>{role}</code>"
+        f"{engine}</p>"
         f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
         + (f"<p>{html.escape(step)}</p>" if step else "")
     )

@@ -106,6 +106,7 @@ async def test_a_build_runs_in_the_background_and_its_log_reads_from_a_cursor(
     assert started["image_name"] is None
     assert [s["name"] for s in done["steps"]] == [
         "CHECK",
+        "INPUTS",
         "PACKAGE",
         "UPLOAD",
         "PROJECT",
