@@ -12,5 +12,6 @@ __all__ = ["Panel", "panel"]
 
 def panel(**defaults: Any) -> Panel:
     """A new panel; ``defaults`` fill its fields (``profile``, ``role``, ``repository``,
-    ``bucket``, ``context``, ``compute_type``, ``platform``; ``region`` picks the region)."""
+    ``bucket``, ``context``, ``compute_type``, ``platform``, ``engine``: auto, local or
+    codebuild; ``region`` picks the region)."""
     return Panel(**defaults)

@@ -10,8 +10,9 @@ from typing import Any, TypeVar
 
 import ipywidgets as widgets
 
+from ...aws import grammar
 from ...aws.identity import Identity
-from ...errors import SetupError
+from ...errors import BadInput, SetupError
 from ...requirements.profiles import PROFILES
 from ...service import Service
 from ...service.check import CheckOptions, Report
@@ -22,6 +23,10 @@ from .views import error_html, identity_html, report_html
 
 T = TypeVar("T")
 _WIDE = {"description_width": "8em"}
+# Where the panel's builds run: auto (Studio's Docker when the space has it and the domain
+# allows it, else CodeBuild), local or codebuild, as the sidebar offers them. sm-docker, the
+# original CLI, is the command line's (%sm_setup build --engine sm-docker).
+ENGINE_CHOICES = ("auto", "local", "codebuild")
 
 
 def with_class(widget: Any, css: str) -> Any:
@@ -64,11 +69,23 @@ class PanelBase:
     def _make_base(self, defaults: dict[str, Any]) -> None:
         profile = defaults.get("profile") or "image-build"
         platform = defaults.get("platform") or "linux/amd64"
-        # A default the dropdowns cannot hold is refused in the service's own words.
+        engine = defaults.get("engine") or "auto"
+        # A default the dropdowns cannot hold is refused in the service's own words (the
+        # engine in the panel's: it offers fewer engines than the service takes).
         if profile not in PROFILES:
             CheckOptions(profile=profile)
         if platform not in PLATFORMS:
             BuildOptions(platform=platform)
+        if engine not in ENGINE_CHOICES:
+            raise BadInput(
+                f"{grammar.shown(engine)} is not a build engine of the panel; expected auto, "
+                "local or codebuild.",
+                "sm-docker, the original CLI, builds from a %sm_setup build --engine sm-docker "
+                "line."
+                if engine == "sm-docker"
+                else "",
+                field="engine",
+            )
         self.identity = self.report = None
         self._stop = threading.Event()
         self._ops = Operations(self._sync, self._show_error)
@@ -100,6 +117,7 @@ class PanelBase:
             defaults.get("compute_type") or "BUILD_GENERAL1_SMALL",
         )
         self.platform_field = dropdown("sm-setup-platform", "Platform", PLATFORMS, platform)
+        self.engine_field = dropdown("sm-setup-engine", "Engine", ENGINE_CHOICES, engine)
         self.error_view = with_class(widgets.HTML(), "sm-setup-error")
         self.check_button = button("Check", "sm-setup-check", "primary")
         self.verdict = with_class(widgets.Label(), "sm-setup-verdict")
@@ -129,9 +147,13 @@ class PanelBase:
             compute_type=given(self.compute_type_field) or "BUILD_GENERAL1_SMALL",
             # A click asks about the role as it is now, also if it was changed elsewhere.
             refresh=True,
+            # image-build: the role is judged against the needs of the engine a build uses.
+            engine=self.engine_field.value if self.profile_field.value == "image-build" else "auto",
         )
 
-    def build_options(self) -> BuildOptions:
+    def build_options(self, rebuild: bool = False) -> BuildOptions:
+        """The build the fields stand for; ``rebuild`` builds even when an image of exactly
+        these inputs is in the repository already."""
         return BuildOptions(
             role=given(self.role_field),
             repository=given(self.repository_field),
@@ -139,6 +161,8 @@ class PanelBase:
             compute_type=given(self.compute_type_field) or "BUILD_GENERAL1_SMALL",
             context=given(self.context_field) or ".",
             platform=self.platform_field.value,
+            engine=self.engine_field.value,
+            rebuild=rebuild,
         )
 
     def _whoami(self) -> Identity:
@@ -162,7 +186,11 @@ class PanelBase:
         self.report = report
         self.verdict.value = report.verdict
         self.report_view.value = report_html(report)
+        self._checked(options, report)
         return report
+
+    def _checked(self, options: CheckOptions, report: Report) -> None:
+        """A check ended (the build step says where its build would run)."""
 
     def _recheck(self) -> None:
         # After a write: what the role has now. Its failure must not hide the write's result.

@@ -3,8 +3,8 @@
 It calls the service in the kernel and shows what it returns; every operation runs in a
 thread of its own (``runner.Operations``), so the widgets change live and the kernel stays
 free. Tests and scripts drive it without a browser: the widgets are attributes, the
-operations are methods (``check()``, ``plan()``, ``apply()``, ``build()``, ``attach()``),
-and ``button.click()`` does what a click does (then ``wait()`` for it).
+operations are methods (``check()``, ``plan()``, ``apply()``, ``build()``, ``rebuild()``,
+``attach()``), and ``button.click()`` does what a click does (then ``wait()`` for it).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ class Panel(FixSteps, BuildSteps, widgets.VBox):
         context: str | None = None,
         compute_type: str = "BUILD_GENERAL1_SMALL",
         platform: str = "linux/amd64",
+        engine: str = "auto",
         region: str | None = None,
         whoami: bool = True,
     ) -> None:
@@ -42,6 +43,7 @@ class Panel(FixSteps, BuildSteps, widgets.VBox):
             "context": context,
             "compute_type": compute_type,
             "platform": platform,
+            "engine": engine,
         }
         self._make_base(defaults)  # first: it refuses defaults before any widget is shown
         super().__init__()
@@ -70,6 +72,7 @@ class Panel(FixSteps, BuildSteps, widgets.VBox):
                 self.context_field,
                 self.compute_type_field,
                 self.platform_field,
+                self.engine_field,
             ],
             layout=widgets.Layout(grid_template_columns="repeat(2, minmax(0, 1fr))"),
         )
@@ -83,7 +86,7 @@ class Panel(FixSteps, BuildSteps, widgets.VBox):
             self.report_view,
             heading("2. Fix it"),
             *self._fix_layout(),
-            heading("3. Build the image on CodeBuild"),
+            heading("3. Build the image"),
             *self._build_layout(),
             heading("4. Attach it to Studio"),
             *self._attach_layout(),

@@ -13,35 +13,77 @@ from ...aws.codebuild import PHASES
 from ...service.build.engine import BuildEvent
 from ...service.build.records import STEPS
 
-# Where a build is, in the order it gets there: the engine's steps around CodeBuild's phases.
-_BEFORE, _AFTER = STEPS[: STEPS.index("IMAGE")], STEPS[STEPS.index("IMAGE") :]
-STAGES = _BEFORE + PHASES + _AFTER
+Stage = tuple[str, str]  # (the event's kind, "step" or "phase"; its name)
+
+# The steps only one engine takes: CodeBuild's before its phases, Studio's Docker's own.
+_CODEBUILD_STEPS = ("UPLOAD", "PROJECT", "START")
+_LOCAL_STEPS = ("BUILD", "PUSH")
+_IMAGE = STEPS.index("IMAGE")
+
+
+def stages(engine: str | None) -> tuple[Stage, ...]:
+    """Where a build on ``engine`` is, in the order it gets there.
+
+    local (Studio's Docker): CHECK, INPUTS, PACKAGE, BUILD, PUSH, IMAGE, ATTACH, CLEANUP.
+    codebuild: CHECK, INPUTS, PACKAGE, UPLOAD, PROJECT, START, CodeBuild's phases, IMAGE,
+    ATTACH, CLEANUP. sm-docker: CHECK, START (sm-docker zips, uploads and starts), the phases,
+    IMAGE, ATTACH, CLEANUP. Until the check has chosen (None, or auto), CodeBuild's: the
+    check is first on every engine. A step and a phase may share a name (BUILD), so a stage
+    is the event's kind with its name.
+    """
+    after = tuple(("step", s) for s in STEPS[_IMAGE:])
+    phases = tuple(("phase", p) for p in PHASES)
+    if engine == "local":
+        return tuple(("step", s) for s in STEPS if s not in _CODEBUILD_STEPS)
+    if engine == "sm-docker":
+        return (("step", "CHECK"), ("step", "START"), *phases, *after)
+    before = tuple(("step", s) for s in STEPS[:_IMAGE] if s not in _LOCAL_STEPS)
+    return before + phases + after
+
+
 # The bar's colour by the build's status; any other status is a failure (FAILED, FAULT, ...).
 _STYLE = {"IN_PROGRESS": "", "SUCCEEDED": "success", "STOPPED": "warning", "STOPPING": "warning"}
 
 
 class Progress:
     """An IntProgress moved by step and phase events: a stage counts half while it runs and
-    whole when it ends; it never moves back (CLEANUP runs after the status is final)."""
+    whole when it ends; it never moves back (CLEANUP runs after the status is final).
+
+    The stages are the engine's (``stages``): ``set_engine`` once the check has chosen."""
 
     def __init__(self, bar: Any) -> None:
         self.bar = bar
-        bar.min, bar.max = 0, 2 * len(STAGES)
+        self.engine: str | None = None
+        self._stages = stages(None)
+        bar.min, bar.max = 0, 2 * len(self._stages)
 
-    def reset(self) -> None:
+    @property
+    def stages(self) -> tuple[Stage, ...]:
+        return self._stages
+
+    def reset(self, engine: str | None = None) -> None:
+        """A new build; ``engine`` when it is known before the check (asked for)."""
         self.bar.value, self.bar.bar_style, self.bar.description = 0, "", ""
+        self.set_engine(None if engine == "auto" else engine)
+
+    def set_engine(self, engine: str | None) -> None:
+        """Where the build runs: its stages from now on (the ones passed keep their place,
+        the check being first on every engine)."""
+        self.engine = engine
+        self._stages = stages(engine)
+        self.bar.max = 2 * len(self._stages)
 
     def on_event(self, event: BuildEvent) -> None:
         if event.kind == "status" and event.status:
             self.bar.bar_style = _STYLE.get(event.status, "danger")
             return
-        if event.kind not in ("step", "phase") or event.name not in STAGES:
+        if event.kind not in ("step", "phase") or (event.kind, event.name) not in self._stages:
             return
         done = event.state not in (None, "IN_PROGRESS")
-        value = 2 * STAGES.index(event.name) + (2 if done else 1)
+        value = 2 * self._stages.index((event.kind, str(event.name))) + (2 if done else 1)
         if value > self.bar.value:
             self.bar.value = value
-            self.bar.description = event.name
+            self.bar.description = str(event.name)
 
     def finish(self, status: str) -> None:
         if status == "SUCCEEDED":

@@ -33,11 +33,35 @@ FIELDS = {
     "context": "Context folder",
     "compute_type": "Compute type",
     "platform": "Platform",
+    "engine": "Engine",
     "image_uri": "Image URI",
     "image_name": "Image name",
     "app_type": "App type",
     "scope": "Scope",
 }
+# What a field takes, where the panel offers less than the command line.
+_WHAT = {"engine": "auto, local or codebuild"}
+
+# How the panel names an engine (the sidebar's words).
+ENGINE_NAMES = {
+    "auto": "auto",
+    "local": "Studio's Docker",
+    "codebuild": "CodeBuild",
+    "sm-docker": "sm-docker (CodeBuild)",
+}
+# Where a build with the Engine field's choice runs, before a check or a build has said.
+ENGINE_INTENTS = {
+    "auto": "on Studio's Docker when this space has it and the domain allows it, else on "
+    "CodeBuild (Check says which, and why)",
+    "local": "on Studio's Docker in this space",
+    "codebuild": "on CodeBuild",
+}
+# What the panel says of a build that finds its image already built.
+REUSE_NOTE = (
+    "An image of exactly these inputs already in the repository is reused, not rebuilt: a "
+    "base image named by a moving tag (FROM …:latest) is then not pulled again. Rebuild "
+    "anyway builds afresh."
+)
 
 
 def hint_of(exc: SetupError) -> str:
@@ -45,7 +69,8 @@ def hint_of(exc: SetupError) -> str:
     if label is None:
         return exc.hint_for("magic")
     spec = INPUTS.get(exc.field or "")
-    what = f" ({spec.what})" if spec is not None and spec.what else ""
+    what = _WHAT.get(exc.field or "") or (spec.what if spec is not None else "")
+    what = f" ({what})" if what else ""
     where = f"the {label} field"
     if "{option}" in exc.hint:
         hint = exc.hint.replace("{option}", where)
@@ -69,6 +94,32 @@ def unexpected_html(exc: BaseException) -> str:
     first = (str(exc).strip().splitlines() or [""])[0]
     text = f"Unexpected error ({type(exc).__name__}{': ' + first if first else ''})."
     return f"<div class='sm-setup-error-message'><b>{escape(text)}</b></div>"
+
+
+def engine_why(reason: str | None) -> str:
+    """The service's "local: why" reason, without the engine it starts with."""
+    text = reason or ""
+    return text.partition(": ")[2] or text
+
+
+def engine_html(engine: str | None, reason: str | None, lead: str = "Builds on") -> str:
+    """``Builds on Studio's Docker (local): why``; empty when no engine was chosen."""
+    if not engine:
+        return ""
+    name = ENGINE_NAMES.get(engine, engine)
+    named = name if name == engine else f"{name} ({engine})"
+    why = engine_why(reason)
+    return (
+        f"<p class='sm-setup-engine-text'>{escape(lead)} <b>{escape(named)}</b>"
+        + (f": {escape(why)}" if why else "")
+        + "</p>"
+    )
+
+
+def intent_html(engine: str) -> str:
+    """Where a build with the Engine field's ``engine`` runs, before anything has said."""
+    where = ENGINE_INTENTS.get(engine, f"on {engine}")
+    return f"<p class='sm-setup-engine-text'>Builds {escape(where)}.</p>"
 
 
 def identity_html(identity: Any) -> str:
@@ -128,6 +179,8 @@ def report_html(report: Report) -> str:
         f"<p class='sm-setup-headline'>{escape(_HEADLINE.get(report.verdict, ''))}<br>"
         f"role <code>{role}</code>, profile {escape(report.profile)}</p>"
     ]
+    if report.engine:
+        parts.append(engine_html(report.engine, report.engine_reason, "A build runs on"))
     for step, findings in steps.items():
         parts.append(
             f"<div class='sm-setup-step'><b>{escape(step)}</b><table>"
@@ -153,14 +206,27 @@ def lines_html(lines: list[str], css: str) -> str:
     return "".join(f"<p class='{css}'>{escape(line)}</p>" for line in lines if line)
 
 
+def unchanged_text(record: Any) -> str:
+    """A build that found its image: since when, and that a moving base tag was not pulled
+    again (the service's sentence, as %sm_setup spells it), then the panel's button."""
+    from ...service.build.inputs import unchanged_message
+
+    since = record.unchanged_since or {}
+    message = unchanged_message(since, record.image_uri or "", record.retagged, "magic")
+    return f"{message} Rebuild anyway does that from here."
+
+
 def build_html(record: Any) -> str:
-    """A build's end (its ``BuildRecord``): what happened, the image, the phases."""
+    """A build's end (its ``BuildRecord``): what happened, where it ran, the image, the
+    phases; for a build that found its image, since when (and Rebuild anyway beside it)."""
     from ..render.build import phases
 
-    parts = [
-        f"<p><b>{escape(record.status)}</b> <code>{escape(record.id)}</code> "
-        f"{escape(record.message)}</p>"
-    ]
+    unchanged = record.reason == "unchanged"
+    message = "" if unchanged else f" {escape(record.message)}"
+    parts = [f"<p><b>{escape(record.status)}</b> <code>{escape(record.id)}</code>{message}</p>"]
+    if unchanged:
+        parts.append(f"<p class='sm-setup-unchanged'>{escape(unchanged_text(record))}</p>")
+    parts.append(engine_html(record.engine, record.engine_reason, "Engine:"))
     if record.image_uri and record.digest:
         parts.append(
             f"<p>Image <code>{escape(record.image_uri)}</code><br>"
