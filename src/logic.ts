@@ -4,6 +4,7 @@
  */
 import {
   BuildStatus,
+  ENGINES,
   IBuild,
   IFinding,
   IParams,
@@ -53,7 +54,8 @@ export const SOURCE_LABEL: Record<IFinding['source'], string> = {
   local: 'read from the role’s policies',
   simulator: 'IAM policy simulator',
   probe: 'a harmless probe call',
-  none: 'could not be established'
+  none: 'could not be established',
+  domain: 'the domain’s own settings'
 };
 
 export interface IStepGroup {
@@ -119,6 +121,10 @@ export function checkOptions(params: IParams): Body {
     bucket: orNull(params.bucket),
     compute_type: params.computeType
   };
+  if (params.profile === 'image-build') {
+    // The check judges the role against the needs of the engine the build would use.
+    body.engine = params.engine;
+  }
   const vpc = orNull(params.vpcId);
   if (vpc) {
     body.vpc_id = vpc;
@@ -132,13 +138,80 @@ export function checkOptions(params: IParams): Body {
 export function buildOptions(
   params: IParams,
   folder: string,
-  idempotencyKey: string
+  idempotencyKey: string,
+  rebuild = false
 ): Body {
   const body = checkOptions({ ...params, profile: 'image-build' });
   body.context = folder;
   body.platform = params.platform;
   body.idempotency_key = idempotencyKey;
+  if (rebuild) {
+    body.rebuild = true;
+  }
   return body;
+}
+
+/** How the panel names an engine the server chose. */
+export function engineName(engine: string | null | undefined): string {
+  switch (engine) {
+    case 'local':
+      return 'Studio’s Docker';
+    case 'codebuild':
+      return 'CodeBuild';
+    case 'sm-docker':
+      return 'sm-docker (CodeBuild)';
+    default:
+      return 'auto';
+  }
+}
+
+/** The server's "local: why" reason, without the engine it starts with. */
+export function engineWhy(reason: string | null | undefined): string {
+  const text = reason ?? '';
+  const cut = text.indexOf(': ');
+  // The panel ends the sentence itself.
+  return (cut >= 0 ? text.slice(cut + 2) : text).replace(/\.$/, '');
+}
+
+/** Where the form's engine builds, before a check or build has said. */
+export function engineIntent(engine: IParams['engine']): string {
+  switch (engine) {
+    case 'local':
+      return 'on Studio’s Docker in this space';
+    case 'codebuild':
+      return 'on CodeBuild';
+    default:
+      return 'on Studio’s Docker when this space has it and the domain allows it, else on CodeBuild';
+  }
+}
+
+/**
+ * What a build that found its image says, in the panel's words: the server's sentence
+ * spells the REST field, and the panel has a button instead.
+ */
+export function unchangedText(build: IBuild): string {
+  const since = build.unchanged_since;
+  const when = since ? shownDate(since.date) : '';
+  const whence = since?.build_id
+    ? `build ${since.build_id} (${when})`
+    : `the image pushed ${when}`;
+  const moved = build.retagged
+    ? ` ${build.retagged} now names it (a retag).`
+    : '';
+  return (
+    `Unchanged since ${whence}: nothing was built or pushed.${moved} ` +
+    'A base image named by a moving tag (FROM …:latest) was not pulled again; ' +
+    'Rebuild anyway pulls it.'
+  );
+}
+
+/** An ISO date as the server shows it: 2026-12-07 04:48 UTC. */
+export function shownDate(iso: string): string {
+  const at = new Date(iso);
+  if (Number.isNaN(at.getTime())) {
+    return iso;
+  }
+  return `${at.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
 /** The folder a build uses: the form's, else the file browser's current one. */
@@ -158,6 +231,7 @@ export function paramsFromSettings(
   };
   const profile = text('profile');
   const platform = text('platform');
+  const engine = text('engine');
   return {
     profile: (PROFILES as readonly string[]).includes(profile)
       ? (profile as IParams['profile'])
@@ -169,6 +243,9 @@ export function paramsFromSettings(
     platform: (PLATFORMS as readonly string[]).includes(platform)
       ? (platform as IParams['platform'])
       : defaults.platform,
+    engine: (ENGINES as readonly string[]).includes(engine)
+      ? (engine as IParams['engine'])
+      : defaults.engine,
     vpcId: text('vpcId'),
     subnetIds: text('subnetIds'),
     securityGroupIds: text('securityGroupIds')
@@ -192,7 +269,16 @@ export const CODEBUILD_PHASES = [
 
 // Our own steps before CodeBuild starts take this share of the bar.
 const LOCAL_SHARE = 0.15;
-const LOCAL_STEPS = ['CHECK', 'PACKAGE', 'UPLOAD', 'PROJECT', 'START'];
+const LOCAL_STEPS = [
+  'CHECK',
+  'INPUTS',
+  'PACKAGE',
+  'UPLOAD',
+  'PROJECT',
+  'START'
+];
+// A build on Studio's Docker has no CodeBuild phases: its own steps are the whole bar.
+const DOCKER_STEPS = ['CHECK', 'INPUTS', 'BUILD', 'PUSH', 'IMAGE', 'ATTACH'];
 
 export interface IProgress {
   /** 0..1 */
@@ -203,7 +289,10 @@ export interface IProgress {
 
 export function buildProgress(build: IBuild): IProgress {
   if (build.final && build.status === 'SUCCEEDED') {
-    return { fraction: 1, phase: 'COMPLETED' };
+    return {
+      fraction: 1,
+      phase: build.reason === 'unchanged' ? 'UNCHANGED' : 'COMPLETED'
+    };
   }
   const phases = build.phases ?? [];
   // A build that ended early is shown where it ended, not at CodeBuild's COMPLETED.
@@ -234,6 +323,10 @@ export function buildProgress(build: IBuild): IProgress {
   const last = steps.length > 0 ? steps[steps.length - 1] : undefined;
   if (!last) {
     return { fraction: 0, phase: 'CHECK' };
+  }
+  if (build.engine === 'local') {
+    const index = Math.max(0, DOCKER_STEPS.indexOf(last.name));
+    return { fraction: index / DOCKER_STEPS.length, phase: last.name };
   }
   const index = Math.max(0, LOCAL_STEPS.indexOf(last.name));
   return {
@@ -278,6 +371,7 @@ export const FIELD_LABELS: Record<string, string> = {
   context: 'Build folder',
   compute_type: 'Compute type',
   platform: 'Platform',
+  engine: 'Build engine',
   vpc_id: 'VPC id',
   subnet_ids: 'Subnet ids',
   security_group_ids: 'Security group ids'

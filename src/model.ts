@@ -39,6 +39,14 @@ export const COMPUTE_TYPES = [
 export const PLATFORMS = ['linux/amd64', 'linux/arm64'] as const;
 export type Platform = (typeof PLATFORMS)[number];
 
+/**
+ * Where a build runs. auto: Studio's own Docker when this space has it and the domain allows
+ * it, else CodeBuild; the server decides and says why. (sm-docker, the original CLI, is for
+ * the command line only.)
+ */
+export const ENGINES = ['auto', 'local', 'codebuild'] as const;
+export type Engine = (typeof ENGINES)[number];
+
 export const APP_TYPES = ['JupyterLab', 'CodeEditor', 'KernelGateway'] as const;
 export type AppType = (typeof APP_TYPES)[number];
 
@@ -53,7 +61,7 @@ export interface IFinding {
   resource: string;
   principal: string | null;
   why: string;
-  source: 'local' | 'simulator' | 'probe' | 'none';
+  source: 'local' | 'simulator' | 'probe' | 'none' | 'domain';
   evidence: string;
   fix: string;
   optional: boolean;
@@ -78,6 +86,9 @@ export interface IReport {
   findings: IFinding[];
   lint: ILintFinding[];
   notes: string[];
+  /** image-build: the engine a build with these options uses, and why ("local: ..."). */
+  engine?: string | null;
+  engine_reason?: string | null;
 }
 
 export interface IQuota {
@@ -174,6 +185,13 @@ export interface IBuild {
   steps: IBuildStep[];
   phases: IBuildPhase[];
   current_phase?: string | null;
+  /** Where the build runs once its check chose (local, codebuild), and why. */
+  engine?: string | null;
+  engine_reason?: string;
+  /** With reason `unchanged`: the build that made the image, and when. */
+  unchanged_since?: { build_id: string | null; date: string } | null;
+  /** With reason `unchanged`: the requested tag, when it was moved to that image. */
+  retagged?: string | null;
   image_uri: string | null;
   /** The SageMaker image name attach takes by default, as the server names it. */
   image_name?: string | null;
@@ -200,6 +218,7 @@ export interface IParams {
   context: string;
   computeType: string;
   platform: Platform;
+  engine: Engine;
   vpcId: string;
   subnetIds: string;
   securityGroupIds: string;
@@ -212,6 +231,7 @@ export const DEFAULT_PARAMS: IParams = {
   context: '',
   computeType: 'BUILD_GENERAL1_SMALL',
   platform: 'linux/amd64',
+  engine: 'auto',
   vpcId: '',
   subnetIds: '',
   securityGroupIds: ''

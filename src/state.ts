@@ -258,12 +258,16 @@ export class SetupModel {
     }
   }
 
-  /** Start a build of `folder` (default: the form's or the file browser's folder). */
-  async startBuild(folder?: string): Promise<void> {
+  /**
+   * Start a build of `folder` (default: the form's or the file browser's folder). With
+   * `rebuild`, build even when the repository has an image of exactly these inputs.
+   */
+  async startBuild(folder?: string, rebuild = false): Promise<void> {
     if (this._state.starting.kind === 'busy' || this.building) {
       return;
     }
     const context = folder ?? this.folder;
+    this._buildFolder = context;
     this.clearTimer();
     this.focusOn('build');
     this.update({
@@ -278,7 +282,7 @@ export class SetupModel {
     this._cursor = 0;
     try {
       const build = await this.client.startBuild(
-        buildOptions(this._state.params, context, newKey())
+        buildOptions(this._state.params, context, newKey(), rebuild)
       );
       this.update({ starting: IDLE, build });
       this.refocus('build');
@@ -289,6 +293,11 @@ export class SetupModel {
       this.refocus('build');
       this.emit('build', false, shown.message);
     }
+  }
+
+  /** The build on screen again, built afresh: its inputs were built already. */
+  async rebuild(): Promise<void> {
+    await this.startBuild(this._buildFolder ?? undefined, true);
   }
 
   get building(): boolean {
@@ -494,6 +503,8 @@ export class SetupModel {
   private _ended = new Signal<this, IEnded>(this);
   private _planOptions: Body | null = null;
   private _cursor = 0;
+  // The folder the last build was started with, which "Rebuild anyway" builds again.
+  private _buildFolder: string | null = null;
   private _following: string | null = null;
   private _timer: number | null = null;
   private _disposed = false;

@@ -18,12 +18,14 @@ function chromiumPath() {
 
 const token = process.env.JUPYTER_TOKEN || 'galata-token';
 
-// name: [JupyterLab port, emulator port, scenario, tests]
+// name: [JupyterLab port, emulator port, scenario, tests, Studio's Docker]
+// Only 'local' has Studio's Docker: the others build on CodeBuild, as a domain without it does.
 const DEMOS = {
   'self-service': [8888, 45688, 'self-service', /(sidebar|flow)\.spec\.ts/],
   managed: [8889, 45689, 'managed', /handoff\.spec\.ts/],
   notebook: [8890, 45690, 'self-service', /notebook\.spec\.ts/],
-  outage: [8891, 45691, 'self-service', /outage\.spec\.ts/]
+  outage: [8891, 45691, 'self-service', /outage\.spec\.ts/],
+  local: [8892, 45692, 'self-service', /local\.spec\.ts/, 'enabled']
 };
 
 module.exports = {
@@ -62,12 +64,14 @@ module.exports = {
       }
     })
   ),
-  webServer: Object.values(DEMOS).map(([port, emulatorPort, scenario]) => ({
-    command: `bash ./start-demo.sh ${port} ${emulatorPort} ${scenario}`,
-    url: `http://localhost:${port}/api/status?token=${token}`,
-    timeout: 180 * 1000,
-    // Each run starts from freshly seeded accounts: a reused demo would hold the last run's fix.
-    reuseExistingServer: false,
-    env: { ...process.env, JUPYTER_TOKEN: token }
-  }))
+  webServer: Object.values(DEMOS).map(
+    ([port, emulatorPort, scenario, , docker = 'disabled']) => ({
+      command: `bash ./start-demo.sh ${port} ${emulatorPort} ${scenario} ${docker}`,
+      url: `http://localhost:${port}/api/status?token=${token}`,
+      timeout: 180 * 1000,
+      // Each run starts from freshly seeded accounts: a reused demo would hold the last run's fix.
+      reuseExistingServer: false,
+      env: { ...process.env, JUPYTER_TOKEN: token }
+    })
+  )
 };

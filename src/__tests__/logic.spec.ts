@@ -60,8 +60,13 @@ describe('what the form sends', () => {
       profile: 'image-build',
       repository: 'pandas:1',
       bucket: null,
-      compute_type: 'BUILD_GENERAL1_SMALL'
+      compute_type: 'BUILD_GENERAL1_SMALL',
+      engine: 'auto'
     });
+    // The engine is the image build's: other workflows do not send it.
+    expect(
+      checkOptions({ ...DEFAULT_PARAMS, profile: 'pipelines' }).engine
+    ).toBeUndefined();
     const vpc = checkOptions({
       ...DEFAULT_PARAMS,
       vpcId: 'vpc-1',
@@ -100,7 +105,8 @@ describe('what the form sends', () => {
         platform: 'windows',
         repository: 'pandas',
         bucket: 42,
-        computeType: ''
+        computeType: '',
+        engine: 'docker-in-docker'
       },
       DEFAULT_PARAMS
     );
@@ -109,6 +115,16 @@ describe('what the form sends', () => {
     expect(params.repository).toBe('pandas');
     expect(params.bucket).toBe('');
     expect(params.computeType).toBe('BUILD_GENERAL1_SMALL');
+    expect(params.engine).toBe('auto');
+    expect(paramsFromSettings({ engine: 'local' }, DEFAULT_PARAMS).engine).toBe(
+      'local'
+    );
+  });
+
+  it('asks for a rebuild only when told', () => {
+    const plain = buildOptions(DEFAULT_PARAMS, 'img', 'k');
+    expect(plain.rebuild).toBeUndefined();
+    expect(buildOptions(DEFAULT_PARAMS, 'img', 'k', true).rebuild).toBe(true);
   });
 });
 
@@ -134,6 +150,40 @@ describe('build progress', () => {
     expect(phase.fraction).toBeGreaterThan(upload.fraction);
     expect(later.fraction).toBeGreaterThan(phase.fraction);
     expect(later.fraction).toBeLessThan(1);
+  });
+
+  it('moves a build on Studio’s Docker through its own steps', () => {
+    const at = (name: string) =>
+      buildProgress(
+        build({
+          engine: 'local',
+          steps: [
+            {
+              name,
+              status: 'IN_PROGRESS',
+              started: '',
+              ended: null,
+              detail: ''
+            }
+          ]
+        })
+      );
+    const [check, inputs, dockerBuild, push] = [
+      'CHECK',
+      'INPUTS',
+      'BUILD',
+      'PUSH'
+    ].map(at);
+    expect(dockerBuild.phase).toBe('BUILD');
+    expect(inputs.fraction).toBeGreaterThan(check.fraction);
+    expect(dockerBuild.fraction).toBeGreaterThan(inputs.fraction);
+    expect(push.fraction).toBeGreaterThan(dockerBuild.fraction);
+    expect(push.fraction).toBeLessThan(1);
+    expect(
+      buildProgress(
+        build({ status: 'SUCCEEDED', final: true, reason: 'unchanged' })
+      ).phase
+    ).toBe('UNCHANGED');
   });
 
   it('is full on success and stays where a failure happened', () => {

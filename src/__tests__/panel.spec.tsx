@@ -6,7 +6,7 @@ import { IIdentity } from '../model';
 import { SetupPanelView } from '../panel';
 import { SetupApiError } from '../request';
 import { SetupModel } from '../state';
-import { demoIdentity, FakeClient, finding, report } from './fakes';
+import { build, demoIdentity, FakeClient, finding, report } from './fakes';
 
 describe('SetupPanelView', () => {
   let container: HTMLDivElement;
@@ -262,5 +262,84 @@ describe('SetupPanelView', () => {
     expect(
       container.querySelectorAll('.jp-SmSetup-diff-add').length
     ).toBeGreaterThan(0);
+  });
+
+  it('says which engine the check chose and why', async () => {
+    client.reports = [
+      report({
+        verdict: 'ready',
+        engine: 'local',
+        engine_reason:
+          'local: this space has Studio’s Docker (DOCKER_HOST) and domain d-1 enables it'
+      })
+    ];
+    await show();
+    expect(text('build-engine-intent')).toContain('else on CodeBuild');
+    await click('check-button');
+    expect(text('check-engine')).toBe(
+      'A build uses Studio’s Docker: this space has Studio’s Docker (DOCKER_HOST) and domain d-1 enables it.'
+    );
+    expect(text('build-engine-intent')).toBe('on Studio’s Docker');
+  });
+
+  it('sends the engine the user chose with the check and the build', async () => {
+    await show();
+    const select = container.querySelector(
+      '[data-testid="param-engine"]'
+    ) as HTMLSelectElement;
+    await act(async () => {
+      model.setParams({ engine: 'codebuild' });
+    });
+    expect(select.value).toBe('codebuild');
+    await click('check-button');
+    await click('build-button');
+    expect(client.named('check')[0][0]).toMatchObject({ engine: 'codebuild' });
+    const sent = client.named('startBuild')[0][0] as Record<string, unknown>;
+    expect(sent.engine).toBe('codebuild');
+    expect(sent.rebuild).toBeUndefined();
+  });
+
+  it('shows an unchanged build with a way to rebuild it', async () => {
+    const unchanged = build({
+      status: 'SUCCEEDED',
+      final: true,
+      reason: 'unchanged',
+      engine: 'local',
+      engine_reason: 'local: this space has Studio’s Docker',
+      message: 'Unchanged since build b-1 … "rebuild": true builds afresh.',
+      unchanged_since: {
+        build_id: 'b-20261207T044853Z-e65b25',
+        date: '2026-12-07T04:48:54+00:00'
+      },
+      image_uri: '123456789012.dkr.ecr.us-east-1.amazonaws.com/r:t',
+      digest: `sha256:${'a'.repeat(64)}`
+    });
+    client.startBuild = async options => {
+      client.calls.push({ name: 'startBuild', args: [options] });
+      return unchanged;
+    };
+    await show();
+    await click('build-button');
+    expect(text('build-unchanged')).toBe(
+      'Unchanged since build b-20261207T044853Z-e65b25 (2026-12-07 04:48 UTC): ' +
+        'nothing was built or pushed. A base image named by a moving tag ' +
+        '(FROM …:latest) was not pulled again; Rebuild anyway pulls it.'
+    );
+    // The server's sentence spells the REST field: the panel has the button instead.
+    expect(container.textContent).not.toContain('"rebuild"');
+    expect(text('build-phase')).toBe('UNCHANGED');
+    expect(text('build-engine')).toBe(
+      'On Studio’s Docker: this space has Studio’s Docker'
+    );
+    expect(text('image-uri')).toBe(unchanged.image_uri);
+    await click('rebuild-button');
+    const sent = client.named('startBuild').map(args => args[0]) as Record<
+      string,
+      unknown
+    >[];
+    expect(sent).toHaveLength(2);
+    expect(sent[0].rebuild).toBeUndefined();
+    expect(sent[1].rebuild).toBe(true);
+    expect(sent[1].context).toBe(sent[0].context);
   });
 });

@@ -3,8 +3,12 @@ import * as React from 'react';
 import {
   buildProgress,
   elapsedSeconds,
+  engineIntent,
+  engineName,
+  engineWhy,
   FAILED_STATUSES,
-  formatElapsed
+  formatElapsed,
+  unchangedText
 } from '../logic';
 import { IBuild } from '../model';
 import { IState, SetupModel } from '../state';
@@ -177,6 +181,26 @@ function RunView(props: {
           style={{ width: `${percent}%` }}
         />
       </div>
+      {build.engine && (
+        <p className="jp-SmSetup-engine" data-testid="build-engine">
+          On <strong>{engineName(build.engine)}</strong>
+          {build.engine_reason && <>: {engineWhy(build.engine_reason)}</>}
+        </p>
+      )}
+      {build.reason === 'unchanged' && (
+        <div className="jp-SmSetup-unchanged" role="status">
+          <p data-testid="build-unchanged">{unchangedText(build)}</p>
+          <button
+            type="button"
+            className="jp-mod-styled jp-SmSetup-run"
+            data-testid="rebuild-button"
+            disabled={state.starting.kind === 'busy'}
+            onClick={() => void model.rebuild()}
+          >
+            Rebuild anyway
+          </button>
+        </div>
+      )}
       {/* A success's sentence repeats the image and digest shown just below. */}
       {!(build.status === 'SUCCEEDED' && build.image_uri) && (
         <p className="jp-SmSetup-buildMessage" data-testid="build-message">
@@ -242,6 +266,16 @@ function RunView(props: {
   );
 }
 
+/** Where the next build runs: as the last check of this form said, else as the form asks. */
+function intent(state: IState): string {
+  const check = state.check;
+  const report = check.kind === 'done' ? check.value.report : null;
+  if (report?.engine && report.profile === 'image-build') {
+    return `on ${engineName(report.engine)}`;
+  }
+  return engineIntent(state.params.engine);
+}
+
 export function BuildView(props: {
   model: SetupModel;
   state: IState;
@@ -252,8 +286,10 @@ export function BuildView(props: {
   return (
     <>
       <p className="jp-SmSetup-note">
-        Builds <code data-testid="build-folder">{model.folder || '/'}</code> on
-        CodeBuild.
+        Builds <code data-testid="build-folder">{model.folder || '/'}</code>{' '}
+        <span data-testid="build-engine-intent">{intent(state)}</span>. An image
+        of exactly these inputs already in the repository is reused, not
+        rebuilt.
       </p>
       <button
         type="button"

@@ -2,6 +2,8 @@ import * as React from 'react';
 
 import {
   countByStatus,
+  engineName,
+  engineWhy,
   groupByStep,
   shownStatus,
   SOURCE_LABEL,
@@ -108,6 +110,12 @@ export function ReportView(props: {
           </span>
         )}
       </p>
+      {report.engine && (
+        <p className="jp-SmSetup-engine" data-testid="check-engine">
+          A build uses <strong>{engineName(report.engine)}</strong>
+          {report.engine_reason && <>: {engineWhy(report.engine_reason)}</>}.
+        </p>
+      )}
       {groups.map(group => (
         <div className="jp-SmSetup-step" key={group.step}>
           <h4 className={`jp-mod-${group.worst}`}>

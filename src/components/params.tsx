@@ -1,6 +1,6 @@
 import * as React from 'react';
 
-import { COMPUTE_TYPES, IParams, PLATFORMS, PROFILES } from '../model';
+import { COMPUTE_TYPES, ENGINES, IParams, PLATFORMS, PROFILES } from '../model';
 import { IState, SetupModel } from '../state';
 
 // The REST API names the field of a refused value; the form marks that input.
@@ -11,6 +11,7 @@ const FIELD_OF: Record<string, keyof IParams> = {
   context: 'context',
   compute_type: 'computeType',
   platform: 'platform',
+  engine: 'engine',
   vpc_id: 'vpcId',
   subnet_ids: 'subnetIds',
   security_group_ids: 'securityGroupIds'
@@ -143,6 +144,12 @@ export function ParamsForm(props: {
         name="platform"
         label="Platform"
         choices={PLATFORMS}
+      />
+      <SelectField
+        {...common}
+        name="engine"
+        label="Build engine"
+        choices={ENGINES}
       />
       <details className="jp-SmSetup-vpc" open={vpcOpen}>
         <summary>VPC (optional)</summary>
