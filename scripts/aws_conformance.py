@@ -110,9 +110,13 @@ def premise_rows(caller: boto3.Session, params: Params, role_arn: str, region: s
     """Each probe's premise, without and with the permission."""
     iam = caller.client("iam")
     role_name = role_arn.rsplit("/", 1)[-1]
+    every = requirements_for("image-build", params)
+    # GetObject's premise is about a caller ListBucket allows as well (S3 answers others a bare
+    # 403, which tells nothing): with the permission means with both.
+    list_bucket = [r for r in every if r.who == "caller" and r.action.lower() == "s3:listbucket"]
     wanted = [
         r
-        for r in requirements_for("image-build", params)
+        for r in every
         # The build's own needs too: a probe asks them as the caller, whose role the build's
         # is in a managed domain (service/check.py), so each premise is tried the same way.
         if r.who in ("caller", "build") and r.action.lower() in PREMISES and not r.context
@@ -138,8 +142,11 @@ def premise_rows(caller: boto3.Session, params: Params, role_arn: str, region: s
         )
         ask = partial(_ask, caller, role_arn, region, req)
         without = _settled(ask, "denied")
+        granted = [req]
+        if req.action.lower() in ("s3:getobject", "s3:getobjectversion"):
+            granted += list_bucket
         iam.put_role_policy(
-            RoleName=role_name, PolicyName=POLICY, PolicyDocument=json.dumps(policy_for([req]))
+            RoleName=role_name, PolicyName=POLICY, PolicyDocument=json.dumps(policy_for(granted))
         )
         with_it = _settled(ask, "allowed")
         verdict = (
@@ -155,7 +162,8 @@ def premise_rows(caller: boto3.Session, params: Params, role_arn: str, region: s
 
 def _ask(caller: boto3.Session, role_arn: str, region: str, req: Requirement) -> str:
     """The probe's answer for ``req``, asked as the throw-away role in a fresh session."""
-    return probe(assume(caller, role_arn, region), req).status
+    # A build's requirement is asked as the role it names, as a managed domain's check does.
+    return probe(assume(caller, role_arn, region), req, build_is_caller=req.who == "build").status
 
 
 def _settled(ask: Callable[[], str], expected: str) -> str:
