@@ -51,10 +51,11 @@ class ChildEmulator:
     test then has this process's interpreter to itself, as with AWS, which does its own work
     elsewhere (in one process the emulator's work and the client's share one interpreter)."""
 
-    def __init__(self, scenario: str) -> None:
+    def __init__(self, scenario: str, *options: str) -> None:
+        """``options``: more of `sm-studio-setup emulator`'s options, e.g. ``--docker enabled``."""
         from tests.emulator_process import EmulatorProcess
 
-        self.process = EmulatorProcess("--scenario", scenario)
+        self.process = EmulatorProcess("--scenario", scenario, *options)
         self.env = dict(self.process.env)
         self.url = self.env["AWS_ENDPOINT_URL"]
         self.seed: dict[str, Any] = self.control("seed")
