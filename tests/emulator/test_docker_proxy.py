@@ -1,6 +1,6 @@
 """The Studio Docker stand-in: the Docker Engine API v1.41 on a unix socket, as a space of a
-domain with ``DockerSettings.EnableDockerAccess = ENABLED`` sees it (docs/aws-behaviours.md, "Studio's
-own Docker"), driven by a stdlib client as the product's local build engine drives it."""
+domain with ``DockerSettings.EnableDockerAccess = ENABLED`` sees it (docs/aws-behaviours.md,
+"Studio's Docker"), driven by a stdlib client as the product's local build engine drives it."""
 
 from __future__ import annotations
 
