@@ -226,7 +226,7 @@ def _json_answer(response: http.client.HTTPResponse, what: str) -> Any:
         raise DockerRefused(f"Docker's answer to {what} is over {MAX_ANSWER:,} bytes.")
     try:
         return json.loads(data) if data.strip() else None
-    except ValueError:
+    except (ValueError, RecursionError):
         return data.decode("utf-8", "replace")
 
 
@@ -242,7 +242,9 @@ def refusal(response: http.client.HTTPResponse, what: str) -> DockerRefused:
     message = _message_of(_json_answer(response, what))[:500]
     if 300 <= response.status < 400:
         message = (
-            f"answered {response.status} (moved to {response.getheader('Location', '?')}); "
+            # Not where it points: the location could repeat the request's query (build
+            # arguments) into a record.
+            f"answered {response.status} (a redirect); "
             f"Studio's proxy redirects calls that do not name API version {API_VERSION}"
         )
     return DockerRefused(
@@ -417,7 +419,8 @@ def _guarded(
     """The messages, with a broken or aborted connection said as such."""
     try:
         yield from found
-    except (OSError, http.client.HTTPException, ValueError) as exc:
+    except (OSError, http.client.HTTPException, ValueError, RecursionError) as exc:
+        # RecursionError: JSON nested deeper than the parser goes, from a broken daemon.
         if connection.aborted:
             raise Aborted() from None
         raise DockerUnavailable(

@@ -51,6 +51,13 @@ if TYPE_CHECKING:
 _FLUSH_SECONDS = 0.25
 _FLUSH_LINES = 200
 _STEP = re.compile(r"Step \d+/\d+ : ")
+# A build's output is anyone's Dockerfile's: a line is cut at this length (a RUN that never
+# writes a newline must not grow the server's memory), and the log kept stops at this many
+# lines, with a notice; the build goes on.
+_MAX_LINE = 16 * 1024
+_MAX_LINES = 200_000
+# A carriage return not ending a line: a progress meter redrawing itself, as a terminal shows.
+_REDRAWN = re.compile(r"^.*\r(?=[^\r])", re.DOTALL)
 _IMAGE_ID = re.compile(r"sha256:[0-9a-f]{64}")
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 
@@ -174,21 +181,31 @@ class _Log:
         self.pending: list[str] = []
         self.written = time.monotonic()
         self.last = ""
+        self.kept = 0
 
     def text(self, chunk: str) -> None:
         self.partial += chunk
         *lines, self.partial = self.partial.split("\n")
         for line in lines:
-            self.line(line.rstrip("\r"))
+            self.line(_REDRAWN.sub("", line.rstrip("\r")))
+        self.partial = _REDRAWN.sub("", self.partial)
+        while len(self.partial) > _MAX_LINE:
+            self.line(self.partial[:_MAX_LINE] + " [line cut]")
+            self.partial = self.partial[_MAX_LINE:]
 
     def line(self, line: str) -> None:
+        if len(line) > _MAX_LINE:
+            line = line[:_MAX_LINE] + " [line cut]"
         self.last = line or self.last
         if _STEP.match(line):
             step = self.build.record.step("BUILD")
             step.detail = line[:200]
             self.build._emit("progress", line, name="BUILD")
-        if self.build.options.no_logs:
+        if self.build.options.no_logs or self.kept > _MAX_LINES:
             return
+        self.kept += 1
+        if self.kept > _MAX_LINES:
+            line = f"[the log stops here: more than {_MAX_LINES:,} lines; the build goes on]"
         self.pending.append(line)
         self.build._emit("log", line)
         if len(self.pending) >= _FLUSH_LINES or time.monotonic() - self.written > _FLUSH_SECONDS:
@@ -196,7 +213,8 @@ class _Log:
 
     def status(self, message: dict[str, Any]) -> None:
         """A pull's or push's status line; the progress bars in between are left out."""
-        if message.get("progress") or message.get("progressDetail", {}).get("current"):
+        detail = message.get("progressDetail")
+        if message.get("progress") or (isinstance(detail, dict) and detail.get("current")):
             return
         status = str(message.get("status") or "").strip()
         if status:
@@ -217,8 +235,10 @@ class _Log:
 
 
 def _error_of(message: dict[str, Any]) -> str:
-    detail = message.get("errorDetail") or {}
-    text = str(message.get("error") or detail.get("message") or "").strip()
+    detail = message.get("errorDetail")
+    # A daemon's answer is data: a detail that is not an object has no message.
+    said = detail.get("message") if isinstance(detail, dict) else None
+    text = str(message.get("error") or said or "").strip()
     return text.rstrip(".")[:1000]
 
 
