@@ -59,6 +59,10 @@ class Call:
     undo: Call | None = None
     # The answer carries a secret (ECR's authorization token): it is dropped unparsed.
     secret: bool = False
+    # A read that must find the resource before this call is made: a call that names the
+    # user's own resource (not a made-up one) is made only where, whatever the service does
+    # with it, the resource is there already and cannot be made by the probe.
+    exists: Call | None = None
 
 
 def _probe_name(prefix: str) -> str:
@@ -289,10 +293,13 @@ def _put_image(req: Requirement) -> Call:
 
 
 def _create_repository(req: Requirement) -> Call:
-    # The repository encrypted with a KMS key that does not exist: ECR authorizes
-    # CreateRepository, then (as the caller) asks KMS for a grant on the key, which fails, so
-    # no repository is made (KmsException, or the caller's kms:CreateGrant denied). An
-    # existing repository answers RepositoryAlreadyExists, also after authorizing.
+    # Only for a repository that exists already (``exists``), which ECR answers with
+    # RepositoryAlreadyExists after authorizing: the call names the user's own repository, and
+    # were it missing and the premise below wrong, the probe would make it (encrypted with a
+    # key that does not exist, every push failing) and its undo would need DeleteRepository,
+    # which the role seldom has. Before the first build it stays unknown; the build makes it.
+    # The KMS key that does not exist is kept as a second guard: ECR authorizes
+    # CreateRepository, then asks KMS for a grant on the key, which fails (KmsException).
     arn, name = _repository(req)
     key = f"arn:{arn['partition']}:kms:{arn['region']}:{arn['account']}:key/{uuid.uuid4()}"
     where = {"registryId": arn["account"], "repositoryName": name}
@@ -307,6 +314,12 @@ def _create_repository(req: Requirement) -> Call:
         checked_after=frozenset({"kms:creategrant", "kms:describekey", "kms:retiregrant"}),
         region=arn["region"],
         undo=Call("ecr", "delete_repository", where, region=arn["region"]),
+        exists=Call(
+            "ecr",
+            "describe_repositories",
+            {"registryId": arn["account"], "repositoryNames": [name]},
+            region=arn["region"],
+        ),
     )
 
 

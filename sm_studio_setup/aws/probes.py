@@ -311,6 +311,24 @@ def probe(session: Any, requirement: Requirement, *, build_is_caller: bool = Fal
     return result
 
 
+def _missing(session: Any, read: _Call) -> str:
+    """Why the resource ``read`` looks up is not known to be there ("" when it is)."""
+    shown = f"{read.service}.{read.operation}"
+    try:
+        getattr(client(session, read.service), read.operation)(**read.kwargs)
+    except botocore.exceptions.ClientError as exc:
+        code = error_code(exc)
+        if "NotFound" in code:
+            return (
+                f"{shown} -> {code}: it does not exist yet, and the only call that asks would "
+                "make it; the build makes it"
+            )
+        return f"{shown} -> {code}: whether it exists is not known, and the call would name it"
+    except botocore.exceptions.BotoCoreError as exc:
+        return f"{shown} failed: {exc}"
+    return ""
+
+
 def _ask(session: Any, req: Requirement) -> ProbeResult:
     action = req.action.lower()
     make = PROBES.get(action)
@@ -331,6 +349,10 @@ def _ask(session: Any, req: Requirement) -> ProbeResult:
         )
     shown = f"{call.service}.{call.operation}"
     premise = premise_of(action)
+    if call.exists is not None:
+        missing = _missing(session, call.exists)
+        if missing:
+            return ProbeResult("unknown", f"{req.action} is not probed: {missing}")
     try:
         made = client(session, call.service)
         with _answer_dropped(made, call) if call.secret else nullcontext():

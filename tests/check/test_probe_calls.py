@@ -6,10 +6,9 @@ what a probe made as the caller cannot cover."""
 
 from __future__ import annotations
 
-import json
 import logging
-import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import boto3
@@ -18,11 +17,12 @@ import pytest
 
 from sm_studio_setup.aws.probes import BUILD_SCOPE, PREMISES, ProbeResult, probe
 from sm_studio_setup.aws.snapshot import RoleSnapshot
-from sm_studio_setup.emulator.core.server import Emulator, _EndpointSession
+from sm_studio_setup.emulator.core.server import Emulator
 from sm_studio_setup.requirements.model import Requirement
 from sm_studio_setup.requirements.policy import policy_for
 from sm_studio_setup.service.check import judge_requirements
 
+from ..role_sessions import session_allowed
 from .test_simulator import image_build
 
 ACCOUNT = "123456789012"
@@ -30,6 +30,8 @@ REGION = "us-east-1"
 
 # Every probe an action of image-build gets, and what else its premise needs granted to
 # answer "allowed" (GetObject of a missing key is NoSuchKey only with s3:ListBucket).
+# CreateRepository is asked only of a repository a read finds (aws/probe_calls.py).
+PRE_READ = {"ecr:CreateRepository": "ecr:DescribeRepositories"}
 PROBED = {
     "codebuild:CreateProject": (),
     "ecr:BatchCheckLayerAvailability": (),
@@ -68,39 +70,15 @@ def requirement(emulator: Emulator, action: str) -> Requirement:
 
 def role_session(emulator: Emulator, statements: list[dict[str, Any]]) -> boto3.Session:
     """A fresh role with exactly ``statements``, as a session of its own."""
-    iam = emulator.admin_session().client("iam")
-    name = f"probe-{uuid.uuid4().hex[:8]}"
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
-    document = {"Version": "2012-10-17", "Statement": statements}
-    iam.put_role_policy(RoleName=name, PolicyName="p", PolicyDocument=json.dumps(document))
-    found = (
-        emulator.admin_session()
-        .client("sts")
-        .assume_role(RoleArn=arn, RoleSessionName="probe")["Credentials"]
-    )
-    return _EndpointSession(
-        emulator.endpoint_url,
-        aws_access_key_id=found["AccessKeyId"],
-        aws_secret_access_key=found["SecretAccessKey"],
-        aws_session_token=found["SessionToken"],
-        region_name=REGION,
-    )
+    return session_allowed(emulator, *statements)
 
 
 def granted(emulator: Emulator, action: str, *, deny: bool = False) -> boto3.Session:
     """A role granted exactly what ``action``'s probe needs; ``deny`` adds an explicit Deny of
     the action itself."""
     reqs = [requirement(emulator, a) for a in (action, *PROBED[action])]
+    if action in PRE_READ:
+        reqs.append(requirement(emulator, PRE_READ[action]))
     statements = list(policy_for(reqs)["Statement"])
     if deny:
         statements.append({"Effect": "Deny", "Action": action, "Resource": "*"})
@@ -156,9 +134,14 @@ def test_allowed_denied_and_nothing_left_behind(
     req = requirement(emulator, action)
     build = req.who == "build"
     before = inventory(emulator)
+    without = nothing_allowed
+    if action in PRE_READ:
+        # The read it needs first, and not the action.
+        read = requirement(emulator, PRE_READ[action])
+        without = role_session(emulator, list(policy_for([read])["Statement"]))
     sessions = {
         "allowed": granted(emulator, action),
-        "missing": nothing_allowed,
+        "missing": without,
         "blocked": granted(emulator, action, deny=True),
     }
 
@@ -236,6 +219,10 @@ def test_an_answer_that_tells_nothing_is_unknown_with_evidence(
     )
     result = probe(_Answering(throttled), req, build_is_caller=True)
     assert result.status == "unknown"
+    if action in PRE_READ:
+        # The read before it met the throttling: the call itself was never made.
+        assert "-> ThrottlingException: whether it exists is not known" in result.evidence
+        return
     assert result.evidence.endswith("-> ThrottlingException: Rate exceeded"), result
     # A denial of another action than the one asked (and not one checked only after it).
     other = botocore.exceptions.ClientError(
@@ -264,7 +251,9 @@ def test_a_create_the_service_accepted_after_all_is_undone_and_unknown(
     result = probe(session, requirement(emulator, action), build_is_caller=True)
     assert result.status == "unknown"
     assert "accepted what it should have refused" in result.evidence
-    assert len(session.calls) == 2 and session.calls[1].startswith(("delete", "batch_delete"))
+    first = 1 if action in PRE_READ else 0  # the read that found the resource
+    assert len(session.calls) == first + 2
+    assert session.calls[-1].startswith(("delete", "batch_delete"))
 
 
 def test_the_s3_probes_say_a_missing_key_without_list_bucket_tells_nothing(
@@ -306,3 +295,21 @@ def test_build_requirements_of_another_role_are_not_probed(emulator: Emulator) -
                 "runs as another role",
             )
     assert emulator.counter.snapshot()["total"] == 0
+
+
+def test_a_repository_that_does_not_exist_yet_is_never_created_by_a_probe(
+    emulator: Emulator,
+) -> None:
+    """CreateRepository names the user's own repository: were it missing and ECR to accept
+    the made-up key, the probe would make it, so it is not asked at all."""
+    req = requirement(emulator, "ecr:CreateRepository")
+    missing = replace(req, resource=req.resource.rsplit("/", 1)[0] + "/not-there-yet")
+    session = _Answering(
+        botocore.exceptions.ClientError(
+            {"Error": {"Code": "RepositoryNotFoundException", "Message": "no"}}, "Op"
+        )
+    )
+    result = probe(session, missing, build_is_caller=True)
+    assert result.status == "unknown"
+    assert "does not exist yet" in result.evidence and "the build makes it" in result.evidence
+    assert session.calls == ["describe_repositories"]

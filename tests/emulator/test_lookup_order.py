@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from sm_studio_setup.emulator.core.server import Emulator, _EndpointSession
+from sm_studio_setup.emulator.core.server import Emulator
 
+from ..role_sessions import session_allowed
 from .support import error_of
 
 ACCOUNT = "123456789012"
@@ -32,40 +31,6 @@ def emulator() -> Iterator[Emulator]:
         admin.client("s3").put_object(Bucket=BUCKET, Key="there.zip", Body=b"zip")
         admin.client("ecr").create_repository(repositoryName=REPOSITORY)
         yield running
-
-
-def session_allowed(emulator: Emulator, *statements: dict[str, Any]) -> boto3.Session:
-    """A fresh role allowed exactly ``statements``, as a session."""
-    iam = emulator.admin_session().client("iam")
-    name = f"lookup-{uuid.uuid4().hex[:8]}"
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
-    iam.put_role_policy(
-        RoleName=name,
-        PolicyName="allowed",
-        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": list(statements)}),
-    )
-    credentials = (
-        emulator.admin_session()
-        .client("sts")
-        .assume_role(RoleArn=arn, RoleSessionName="lookup")["Credentials"]
-    )
-    return _EndpointSession(
-        emulator.endpoint_url,
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-        region_name=REGION,
-    )
 
 
 def allow(action: str, resource: str) -> dict[str, Any]:
