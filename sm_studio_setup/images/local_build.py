@@ -58,6 +58,42 @@ class Need:
     why: str
 
 
+# What of a Dockerfile only BuildKit builds (Docker's Dockerfile reference: the syntax parser
+# directive, RUN --mount/--network/--security, here-documents, COPY/ADD --link, --chmod in
+# Docker 20.10, ADD --checksum); Studio's Docker runs the classic builder, which refuses them.
+_BUILDKIT_ONLY_LINES = (
+    (re.compile(r"^\s*#\s*syntax\s*=", re.I), "a syntax directive (# syntax=)"),
+    (re.compile(r"^\s*RUN\s+(?:--\S+\s+)*--(?:mount|network|security)\b", re.I), "RUN --mount"),
+    # A here-document's marker ends the line or a word (<<EOF, <<-"EOF" >file), not quoted.
+    (
+        re.compile(
+            r"^\s*(?:RUN|COPY|ADD)\b.*(?<![\"'\w])<<-?[\"']?[A-Za-z_]\w*[\"']?(?:\s|$)", re.I
+        ),
+        "a here-document",
+    ),
+    (
+        re.compile(r"^\s*(?:COPY|ADD)\s+(?:--\S+\s+)*--(?:link|chmod|checksum)\b", re.I),
+        "COPY/ADD --link, --chmod or --checksum",
+    ),
+)
+
+
+def dockerfile_needs(text: str) -> tuple[Need, ...]:
+    """What of the Dockerfile ``text`` only CodeBuild (BuildKit) can build, at most one Need
+    naming the first such feature."""
+    for line in text.splitlines():
+        for pattern, what in _BUILDKIT_ONLY_LINES:
+            if pattern.search(line):
+                return (
+                    Need(
+                        "engine",
+                        f"the Dockerfile uses {what}, which only BuildKit builds (CodeBuild); "
+                        "Studio's Docker runs the classic builder",
+                    ),
+                )
+    return ()
+
+
 def codebuild_needs(options: Any) -> tuple[Need, ...]:
     """What in ``options`` (a CheckOptions or BuildOptions) only CodeBuild can do."""
     needs: list[Need] = []

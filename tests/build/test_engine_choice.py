@@ -14,6 +14,7 @@ from sm_studio_setup.images.local_build import (
     Need,
     build_query,
     codebuild_needs,
+    dockerfile_needs,
     registry_of,
     untrusted_pulls,
 )
@@ -218,3 +219,30 @@ def test_which_base_images_a_vpc_only_domain_may_not_pull() -> None:
     assert "d-v is VpcOnly" in found.reason and "python:3.12" in found.reason
     # Asked for, the build stays local: the check then names each pull an administrator fixes.
     assert choose_engine("local", facts, (), pulls).engine == "local"
+
+
+@pytest.mark.parametrize(
+    ("line", "what"),
+    [
+        ("# syntax=docker/dockerfile:1", "syntax directive"),
+        ("RUN --mount=type=cache,target=/root/.cache pip install x", "RUN --mount"),
+        ("run --network=none make", "RUN --mount"),
+        ("RUN <<EOF", "here-document"),
+        ("COPY --link app.py /app/", "--link"),
+        ("COPY --chown=1000 --chmod=755 run.sh /", "--chmod"),
+    ],
+)
+def test_dockerfile_features_only_buildkit_builds_need_codebuild(line: str, what: str) -> None:
+    text = f'FROM public.ecr.aws/docker/library/python:3.12-slim\n{line}\nCMD ["x"]\n'
+    if line.startswith("#"):
+        text = f"{line}\n{text}"
+    [need] = dockerfile_needs(text)
+    assert need.field == "engine" and what in need.why and "classic builder" in need.why
+
+
+def test_a_classic_dockerfile_needs_nothing_of_codebuild() -> None:
+    text = (
+        "# a comment, not a directive\nFROM python:3.12-slim AS base\n"
+        "COPY --chown=1000 app.py /app/\nRUN echo '<<not a heredoc' && pip install x\n"
+    )
+    assert dockerfile_needs(text) == ()

@@ -46,6 +46,9 @@ def _folder(root: Path, *, order: tuple[str, ...] = ("Dockerfile", "app.py", "ru
     (root / "lib").mkdir(exist_ok=True)
     (root / "lib" / "util.py").write_text("X = 1\n")
     os.symlink("util.py", root / "lib" / "alias.py")
+    # Modes are inputs: set, so the digest does not depend on the umask the tests run with.
+    for path in (".dockerignore", "Dockerfile", "app.py", "lib/util.py"):
+        (root / path).chmod(0o644)
     return root
 
 
@@ -57,20 +60,21 @@ def _digest(root: Path, **options: Any) -> str:
 def test_the_encoding_is_pinned(tmp_path: Path) -> None:
     # A change to the encoding must change VERSION: images tagged by the old one are then
     # simply not found (a rebuild), never mistaken for another folder's.
-    assert inputs.VERSION == "1"
+    assert inputs.VERSION == "2"
     root = _folder(tmp_path / "a")
 
     def sha(data: bytes) -> str:
         return hashlib.sha256(data).hexdigest()
 
     def file(path: str, executable: bool = False) -> list[str]:
-        return ["file", path, "x" if executable else "-", sha((root / path).read_bytes())]
+        return ["file", path, "0755" if executable else "0644", sha((root / path).read_bytes())]
 
     # The module docstring's encoding, written out again by hand.
     fields = [
-        *("sm-studio-setup build inputs", "1"),
+        *("sm-studio-setup build inputs", "2", "builder", "buildkit"),
         *("dockerfile", "Dockerfile", sha(b"FROM scratch\nCOPY . /app\n")),
-        *("platform", "linux/amd64", "build-args", "0", "docker-args", "0", "files", "6"),
+        *("platform", "linux/amd64", "build-args", "0", "docker-args", "0", "environment", "0"),
+        *("files", "6"),
         *file(".dockerignore"),
         *file("Dockerfile"),
         *file("app.py"),
@@ -84,7 +88,7 @@ def test_the_encoding_is_pinned(tmp_path: Path) -> None:
     assert (
         _digest(root)
         == expected
-        == "ecfa8a9c352a06edc060348a074b16649a35e27493585ba203813c61e21543af"
+        == "9d21520216aa01cfdfe36eb50985caddf0309b8cbaf884a983234bc31a983bb9"
     )
 
 
@@ -116,8 +120,9 @@ def test_what_is_sent_is_an_input_and_what_is_ignored_is_not(tmp_path: Path) -> 
     assert changed("exec", lambda r: (r / "app.py").chmod(0o755)) != base
     assert changed("noexec", lambda r: (r / "run.sh").chmod(0o644)) != base
     assert changed("df", lambda r: (r / "Dockerfile").write_text("FROM scratch\n")) != base
-    # Other permission bits are not (a checkout's umask decides them, git keeps only +x).
-    assert changed("perm", lambda r: (r / "app.py").chmod(0o600)) == base
+    # Every permission bit is: Docker sends the mode and COPY keeps it (a checkout under
+    # another umask therefore builds again, which is safe; reusing a wrong image is not).
+    assert changed("perm", lambda r: (r / "app.py").chmod(0o600)) != base
 
 
 def test_a_link_is_its_target_text_never_what_it_points_to(tmp_path: Path) -> None:
@@ -486,3 +491,22 @@ def test_a_retag_puts_the_same_manifest_under_the_tag(stubbed: Any) -> None:
                 inputs.ecr.retag(session, REPOSITORY, DIGEST, "latest")
         else:
             inputs.ecr.retag(session, REPOSITORY, DIGEST, "latest")
+
+
+def test_the_builder_and_an_argument_from_the_environment_are_inputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _folder(tmp_path / "a")
+    context = read_context(str(root), "Dockerfile")
+    options = BuildOptions(context=str(root), docker_args=("--build-arg", "VARIANT"))
+    monkeypatch.delenv("VARIANT", raising=False)
+    # Studio's Docker (classic) and CodeBuild (BuildKit) may make different images.
+    classic = inputs.inputs_digest(context, options, builder="classic")
+    assert classic != inputs.inputs_digest(context, options, builder="buildkit")
+    # --build-arg NAME without a value: docker takes the value from its environment.
+    monkeypatch.setenv("VARIANT", "one")
+    one = inputs.inputs_digest(context, options, builder="classic")
+    monkeypatch.setenv("VARIANT", "two")
+    assert inputs.inputs_digest(context, options, builder="classic") != one
+    monkeypatch.delenv("VARIANT")
+    assert inputs.inputs_digest(context, options, builder="classic") == classic != one

@@ -260,3 +260,22 @@ def test_cancel_stops_a_local_build(
     # The daemon's build was cancelled with the request; nothing was pushed.
     stats = _stats(emulator)
     assert stats.get("docker:ImageBuild") == 1 and not stats.get("docker:ImagePush"), stats
+
+
+def test_a_dockerfile_only_buildkit_builds_goes_to_codebuild_or_is_refused(
+    emulator: EmulatorProcess, env: dict[str, str], tmp_path: Path
+) -> None:
+    folder = build_folder(
+        tmp_path / "app",
+        "FROM public.ecr.aws/docker/library/python:3.12-slim\n"
+        "RUN --mount=type=cache,target=/root/.cache pip install requests\n",
+    )
+    control(emulator, "/stats/reset", {})
+    code, summary, log = _build(env, folder, "--engine", "local")
+    assert code == 2, log
+    assert "The local engine cannot do this build: the Dockerfile uses RUN --mount" in log
+    assert not [op for op in _stats(emulator) if op.startswith("docker:Image")]
+    # auto: CodeBuild, saying why (--skip-check: the seeded role is not fixed for CodeBuild).
+    code, summary, log = _build(env, folder, "--skip-check")
+    assert summary.get("engine") == "codebuild", log
+    assert "RUN --mount" in summary["engine_reason"]

@@ -37,7 +37,7 @@ from ...aws.discovery import discover
 from ...errors import BadInput, SetupError, Surface
 from ...images import names
 from ...images.buildspec import BuildSpecInput, buildspec
-from ...images.local_build import codebuild_needs
+from ...images.local_build import codebuild_needs, dockerfile_needs
 from ...requirements.image_build import ecr_repository_arn
 from ...requirements.params import Params, parse_dockerfile_from
 from ..backups import changed_within
@@ -362,7 +362,9 @@ class Build:
                 )
         check_options = replace(_as_check_options(options), base_images=base_images, refresh=True)
         # What of the build's own options (platform, cache, docker's) only CodeBuild can do.
-        needs = codebuild_needs(options)
+        root = folder.build_folder(options.context)
+        dockerfile = folder.read_dockerfile(root, options.dockerfile, shown_folder=options.context)
+        needs = codebuild_needs(options) + dockerfile_needs(dockerfile)
         if options.skip_check:
             found = discover(self.session, role=options.role)
             if found.role_arn is None:
@@ -440,6 +442,8 @@ class Build:
                 params.repository_name,
                 stop=self._halt,
                 surface=self.surface,
+                # Studio's Docker runs the classic builder; CodeBuild and sm-docker BuildKit.
+                builder="classic" if record.engine == "local" else "buildkit",
             )
         except ContextStopped:
             raise _Stopped() from None

@@ -7,27 +7,34 @@ uploaded, that tag is looked up in the build's repository (``ecr:DescribeImages`
 it, the build ends at once with that image, and only the requested tag is moved to it when it
 names another image (a retag: the manifest put again, nothing pulled or pushed).
 
-**The digest, version 1.** SHA-256 over a sequence of fields, each its UTF-8 bytes preceded by
+**The digest, version 2.** SHA-256 over a sequence of fields, each its UTF-8 bytes preceded by
 their length as 8 bytes big-endian (so no field can run into the next), ``<count>`` in decimal:
 
-- ``"sm-studio-setup build inputs"``, ``"1"``;
+- ``"sm-studio-setup build inputs"``, ``"2"``;
+- ``"builder"``, ``"classic"`` (Studio's Docker) or ``"buildkit"`` (CodeBuild, sm-docker): the
+  two builders may make different images of the same folder (BuildKit's automatic ``TARGET*``
+  arguments are empty on the classic builder), so an image of one is never reused for the other;
 - ``"dockerfile"``, its path within the context, the SHA-256 (hex) of its bytes;
 - ``"platform"``, the platform;
 - ``"build-args"``, ``<count>``, then for each name in sorted order its name and value (the
   last value given for a name, as docker takes it);
 - ``"docker-args"``, ``<count>``, each further docker argument as given, in order (``--target``
   is one of them, and so is every other option that shapes the image);
+- ``"environment"``, ``<count>``, then for each ``--build-arg NAME`` among them that gives no
+  value (docker then takes it from the environment) its name and the environment's value, or
+  ``"\0unset"``;
 - ``"files"``, ``<count>``, then each entry of the context as Docker would send it (after
   ``.dockerignore``, ``context.py``'s walk) in path order: a regular file as ``"file"``, its
-  path, ``"x"`` when any execute bit is set (else ``"-"``) and the SHA-256 (hex) of its bytes;
+  path, its permission bits in octal (``"0644"``: what Docker sends and COPY keeps) and the
+  SHA-256 (hex) of its bytes;
   a symbolic link as ``"link"``, its path and its target's text (never followed).
 
 Not inputs: secrets (``--secret``: their values never reach the digest, the record or the tag,
 so a changed secret alone does not rebuild), file times and the order files were made in, the
-engine (a local and a CodeBuild build of the same inputs are the same image), the cache, the
-compute type, the timeout and the project's tags. Nor is what a ``FROM`` tag names today: an
-unchanged folder reuses the image built with the base image of that day, and ``--rebuild``
-(or docker's own ``--pull`` or ``--no-cache`` after ``--``) builds afresh and pulls again.
+cache, the compute type, the timeout and the project's tags. Nor is what a ``FROM`` tag names
+today: an unchanged folder reuses the image built with the base image of that day, and
+``--rebuild`` (or docker's own ``--pull`` or ``--no-cache`` after ``--``) builds afresh and
+pulls again.
 
 Reading is bounded as every read of the folder is: the walk is ``context.py``'s (its entry and
 time bounds, links never followed), every file is opened as ``folder.py`` opens files and read
@@ -39,6 +46,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -53,7 +61,7 @@ from .context import MAX_SECONDS, BuildContext, ContextStopped, Flag, shown_name
 from .folder import MAX_DOCKERFILE, open_for_zip, read_regular
 from .records import BuildRecord, Records
 
-VERSION = "1"
+VERSION = "2"
 TAG_PREFIX = "smss-inputs-"
 _MAGIC = "sm-studio-setup build inputs"
 _BLOCK = 1 << 20
@@ -74,11 +82,12 @@ def _field(digest: Any, text: str) -> None:
 
 def _file_sha256(
     context: BuildContext, path: str, size: int, stop: Flag | None, deadline: float
-) -> tuple[bool, str]:
-    """(executable, SHA-256 hex) of a regular file, read in blocks up to ``size`` bytes."""
+) -> tuple[str, str]:
+    """(permission bits in octal, SHA-256 hex) of a regular file, read in blocks up to
+    ``size`` bytes."""
     descriptor = open_for_zip(context.root / path, shown_name(path))
     with os.fdopen(descriptor, "rb") as source:
-        executable = bool(os.fstat(source.fileno()).st_mode & 0o111)
+        mode = f"{stat.S_IMODE(os.fstat(source.fileno()).st_mode):04o}"
         digest = hashlib.sha256()
         left = size
         while left > 0 and (block := source.read(min(_BLOCK, left))):
@@ -88,7 +97,7 @@ def _file_sha256(
                 raise ContextStopped()
             if time.monotonic() > deadline:
                 raise HashingTooSlow()
-    return executable, digest.hexdigest()
+    return mode, digest.hexdigest()
 
 
 def build_args(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -102,6 +111,7 @@ def inputs_digest(
     *,
     stop: Flag | None = None,
     max_seconds: float = MAX_SECONDS,
+    builder: str = "buildkit",
 ) -> str:
     """The digest of a build's inputs (version 1, the module's docstring), as 64 hex digits.
 
@@ -115,7 +125,7 @@ def inputs_digest(
         field="dockerfile",
         what="Dockerfile",
     )
-    for text in (_MAGIC, VERSION, "dockerfile", context.dockerfile):
+    for text in (_MAGIC, VERSION, "builder", builder, "dockerfile", context.dockerfile):
         _field(digest, text)
     _field(digest, hashlib.sha256(dockerfile or b"").hexdigest())
     _field(digest, "platform")
@@ -130,6 +140,12 @@ def inputs_digest(
     _field(digest, str(len(options.docker_args)))
     for word in options.docker_args:
         _field(digest, word)
+    from_environment = _environment_args(options.docker_args)
+    _field(digest, "environment")
+    _field(digest, str(len(from_environment)))
+    for name in from_environment:
+        _field(digest, name)
+        _field(digest, os.environ.get(name, "\0unset"))
     _field(digest, "files")
     _field(digest, str(len(context.files)))
     for item in sorted(context.files, key=lambda f: f.path):
@@ -137,12 +153,26 @@ def inputs_digest(
             for text in ("link", item.path, item.link):
                 _field(digest, text)
             continue
-        executable, content = _file_sha256(context, item.path, item.size, stop, deadline)
-        for text in ("file", item.path, "x" if executable else "-", content):
+        mode, content = _file_sha256(context, item.path, item.size, stop, deadline)
+        for text in ("file", item.path, mode, content):
             _field(digest, text)
         if time.monotonic() > deadline:
             raise HashingTooSlow()
     return digest.hexdigest()
+
+
+def _environment_args(docker_args: tuple[str, ...]) -> list[str]:
+    """The names of ``--build-arg NAME`` without a value, which docker reads from its
+    environment, in order."""
+    try:
+        parsed, _ = parse_build_args(docker_args)
+    except DockerArgsError:
+        return []  # refused when the options were made
+    return [
+        option.value
+        for option in parsed
+        if option.name == "build-arg" and option.value is not None and "=" not in option.value
+    ]
 
 
 def inputs_tag(digest: str) -> str:
@@ -191,10 +221,13 @@ def decide(
     stop: Flag | None = None,
     surface: Surface = "cli",
     max_seconds: float = MAX_SECONDS,
+    builder: str = "buildkit",
 ) -> Decision:
     """The digest of this build's inputs, and whether ``repository`` has their image."""
     try:
-        digest = inputs_digest(context, options, stop=stop, max_seconds=max_seconds)
+        digest = inputs_digest(
+            context, options, stop=stop, max_seconds=max_seconds, builder=builder
+        )
     except HashingTooSlow:
         return Decision(
             None,
