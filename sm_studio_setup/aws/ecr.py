@@ -54,21 +54,10 @@ def image_digest(session: Any, repository: str, tag: str) -> str | None:
 
 def image_pushed(session: Any, repository: str, tag: str) -> tuple[str, datetime] | None:
     """The digest ECR has for ``repository:tag`` and when it was pushed, or None."""
-    try:
-        answer = client(session, "ecr").describe_images(
-            repositoryName=repository, imageIds=[{"imageTag": tag}]
-        )
-    except botocore.exceptions.ClientError as exc:
-        if error_code(exc) in ("ImageNotFoundException", "RepositoryNotFoundException"):
-            return None
-        raise translate(exc, f"reading image {repository}:{tag}") from exc
-    except botocore.exceptions.BotoCoreError as exc:
-        raise translate(exc, f"reading image {repository}:{tag}") from exc
-    details = answer.get("imageDetails") or []
-    if not details:
+    found = find_tag(session, repository, tag)
+    if found is None:
         return None
-    pushed = details[0].get("imagePushedAt") or datetime.now(timezone.utc)
-    return str(details[0]["imageDigest"]), pushed
+    return found.digest, found.pushed_at or datetime.now(timezone.utc)
 
 
 # What SageMaker's CreateImageVersion accepts: one image manifest. An index (buildx's default

@@ -83,7 +83,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--propagation-seconds",
-        type=_propagation_arg,
+        type=_seconds_arg,
         default=0.0,
         metavar="S",
         help="after an IAM write, other services see a role's previous documents for S "
@@ -91,7 +91,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--sagemaker-seconds",
-        type=_propagation_arg,
+        type=_seconds_arg,
         default=None,
         metavar="S",
         help="how long SageMaker's images, versions, domains and profiles stay CREATING or "
@@ -99,7 +99,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--provisioning-seconds",
-        type=_provisioning_arg,
+        type=_seconds_arg,
         default=0.0,
         metavar="S",
         help="the least an emulated CodeBuild build stays in PROVISIONING (AWS: 90 s to 5 "
@@ -115,17 +115,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _provisioning_arg(value: str) -> float:
-    try:
-        seconds = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
-    if not 0 <= seconds <= 3600:
-        raise argparse.ArgumentTypeError("expected 0 to 3600 seconds")
-    return seconds
-
-
-def _propagation_arg(value: str) -> float:
+def _seconds_arg(value: str) -> float:
     try:
         seconds = float(value)
     except ValueError:

@@ -15,7 +15,7 @@ DescribeRepositories) or that it never makes with its defaults (GetObjectVersion
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from .model import ContextValue, ParamError, Requirement
 from .params import Params, partition_of
@@ -279,12 +279,23 @@ def caller_requirements(p: Params, role_arn: str) -> list[Requirement]:
     return reqs
 
 
+def push_requirements(make: Callable[..., Requirement], p: Params) -> list[Requirement]:
+    """What a docker push to ``p``'s repository asks of ECR, for whoever pushes (``make``
+    builds each requirement for the caller or the build): the push set, and the reads of
+    the layers and manifests already there."""
+    repository = p.arn("ecr", f"repository/{p.repository_name}")
+    push_why = f"docker push to {p.repository_name} needs the ECR push set."
+    read_why = f"docker reads layers and manifests already in {p.repository_name} when pushing."
+    return [make(a, repository, "push the image", push_why) for a in ECR_PUSH] + [
+        make(a, repository, "push the image", read_why) for a in ECR_PULL
+    ]
+
+
 def build_requirements(p: Params) -> list[Requirement]:
     """What the CodeBuild service role (the same role) needs while the build runs."""
     log_group = f"log-group:/aws/codebuild/{p.project_prefix}*"
     bucket = p.arn("s3", p.bucket_name, region="", account="")
     zip_key = f"{bucket}/codebuild-sagemaker-container-*.zip"
-    repository = p.arn("ecr", f"repository/{p.repository_name}")
     src = f"{SOURCE}, CodeBuild service role"
 
     def b(
@@ -346,24 +357,7 @@ def build_requirements(p: Params) -> list[Requirement]:
             "docker login needs a token; the action only takes Resource '*'.",
         ),
     ]
-    reqs += [
-        b(
-            action,
-            repository,
-            "push the image",
-            f"docker push to {p.repository_name} needs the ECR push set.",
-        )
-        for action in ECR_PUSH
-    ]
-    reqs += [
-        b(
-            action,
-            repository,
-            "push the image",
-            f"docker reads layers and manifests already in {p.repository_name} when pushing.",
-        )
-        for action in ECR_PULL
-    ]
+    reqs += push_requirements(b, p)
     for image in p.base_images:
         arn = ecr_repository_arn(image)
         if arn is None:

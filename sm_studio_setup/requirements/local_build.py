@@ -8,7 +8,7 @@ images that come from ECR and pushes the image. No CodeBuild project, no S3 uplo
 
 from __future__ import annotations
 
-from .image_build import DLC_ACCOUNTS, ECR_PULL, ECR_PUSH, ecr_repository_arn
+from .image_build import DLC_ACCOUNTS, ECR_PULL, ecr_repository_arn, push_requirements
 from .model import Requirement
 from .params import Params
 
@@ -78,24 +78,7 @@ def local_image_build(p: Params) -> list[Requirement]:
             )
             for action in ECR_PULL
         ]
-    reqs += [
-        c(
-            action,
-            repository,
-            "push the image",
-            f"docker push to {p.repository_name} needs the ECR push set.",
-        )
-        for action in ECR_PUSH
-    ]
-    reqs += [
-        c(
-            action,
-            repository,
-            "push the image",
-            f"docker reads layers and manifests already in {p.repository_name} when pushing.",
-        )
-        for action in ECR_PULL
-    ]
+    reqs += push_requirements(c, p)
     reqs.append(
         c(
             "ecr:DescribeImages",
