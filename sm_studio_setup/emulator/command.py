@@ -83,7 +83,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--propagation-seconds",
-        type=_seconds_arg,
+        type=_delay_arg,
         default=0.0,
         metavar="S",
         help="after an IAM write, other services see a role's previous documents for S "
@@ -91,7 +91,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--sagemaker-seconds",
-        type=_seconds_arg,
+        type=_delay_arg,
         default=None,
         metavar="S",
         help="how long SageMaker's images, versions, domains and profiles stay CREATING or "
@@ -99,7 +99,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--provisioning-seconds",
-        type=_seconds_arg,
+        type=_delay_arg,
         default=0.0,
         metavar="S",
         help="the least an emulated CodeBuild build stays in PROVISIONING (AWS: 90 s to 5 "
@@ -115,7 +115,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _seconds_arg(value: str) -> float:
+def _delay_arg(value: str) -> float:
     try:
         seconds = float(value)
     except ValueError:
