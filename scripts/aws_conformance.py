@@ -114,6 +114,10 @@ def premise_rows(caller: boto3.Session, params: Params, role_arn: str, region: s
     # GetObject's premise is about a caller ListBucket allows as well (S3 answers others a bare
     # 403, which tells nothing): with the permission means with both.
     list_bucket = [r for r in every if r.who == "caller" and r.action.lower() == "s3:listbucket"]
+    # CreateRepository is asked only after a read finds the repository: both sides have it.
+    describe = [
+        r for r in every if r.who == "caller" and r.action.lower() == "ecr:describerepositories"
+    ]
     wanted = [
         r
         for r in every
@@ -128,6 +132,7 @@ def premise_rows(caller: boto3.Session, params: Params, role_arn: str, region: s
             continue
         seen.add(req.action.lower())
         text, _ = PREMISES[req.action.lower()]
+        before = describe if req.action.lower() == "ecr:createrepository" else []
         iam.put_role_policy(
             RoleName=role_name,
             PolicyName=POLICY,
@@ -135,14 +140,15 @@ def premise_rows(caller: boto3.Session, params: Params, role_arn: str, region: s
                 {
                     "Version": "2012-10-17",
                     "Statement": [
-                        {"Effect": "Allow", "Action": "sts:GetCallerIdentity", "Resource": "*"}
+                        {"Effect": "Allow", "Action": "sts:GetCallerIdentity", "Resource": "*"},
+                        *(policy_for(before)["Statement"] if before else []),
                     ],
                 }
             ),
         )
         ask = partial(_ask, caller, role_arn, region, req)
         without = _settled(ask, "denied")
-        granted = [req]
+        granted = [req, *before]
         if req.action.lower() in ("s3:getobject", "s3:getobjectversion"):
             granted += list_bucket
         iam.put_role_policy(
@@ -253,14 +259,28 @@ def run(caller: boto3.Session, account: str, region: str) -> list[Row]:
         domain_id="d-conformance",
         user_profile="probe",
         bucket=f"{PREFIX}-{account}-{region}",
+        repository=f"{PREFIX}-repository:probe",
     )
     with (
         throwaway_bucket(caller, params.bucket_name, region),
+        throwaway_repository(caller, params.repository_name),
         throwaway_role(caller, account, partition) as role_arn,
     ):
         rows = premise_rows(caller, params, role_arn, region)
     rows.append(codebuild_trust_row(caller, params, account, partition, region))
     return rows
+
+
+@contextmanager
+def throwaway_repository(session: boto3.Session, name: str) -> Iterator[None]:
+    """The repository the ECR probes ask about: CreateRepository is probed only of one that
+    exists (aws/probe_calls.py), and the others' premises hold for one that does."""
+    ecr = session.client("ecr")
+    ecr.create_repository(repositoryName=name)
+    try:
+        yield
+    finally:
+        ecr.delete_repository(repositoryName=name, force=True)
 
 
 @contextmanager
@@ -349,6 +369,11 @@ def left_behind(session: boto3.Session) -> list[str]:
         f"bucket {b['Name']}"
         for b in session.client("s3").list_buckets().get("Buckets", [])
         if b["Name"].startswith(PREFIX)
+    ]
+    found += [
+        f"repository {r['repositoryName']}"
+        for r in session.client("ecr").describe_repositories().get("repositories", [])
+        if r["repositoryName"].startswith(PREFIX)
     ]
     found += [
         f"project {p}"
