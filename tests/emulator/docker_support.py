@@ -4,6 +4,7 @@ tar contexts, registry auth headers."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import gzip
 import http.client
 import io
@@ -63,9 +64,13 @@ def call(
 ) -> Answer:
     connection = UnixConnection(path)
     try:
-        connection.request(
-            method, url, body=body, headers=dict(headers or {}), encode_chunked=chunked
-        )
+        # The daemon may answer before reading the whole body and close its side (a refusal,
+        # as Docker's own server does): its answer is still there to read, as the product's
+        # client reads it (aws/docker_api.py).
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            connection.request(
+                method, url, body=body, headers=dict(headers or {}), encode_chunked=chunked
+            )
         response = connection.getresponse()
         return Answer(
             response.status,
