@@ -81,7 +81,6 @@ class Exchange:
 
     def _copy_body(self, out: IO[bytes], limit: int) -> None:
         self.body_read = True
-        rfile = self._handler.rfile
         encoding = (self.headers.get("Transfer-Encoding") or "").strip().lower()
         if encoding == "chunked":
             self._copy_chunked(out, limit)
@@ -103,6 +102,11 @@ class Exchange:
             # Not read: the connection cannot carry another request after this one.
             self._handler.close_connection = True
             raise HttpError(413, _too_large(limit))
+        self._copy_exact(out, length)
+
+    def _copy_exact(self, out: IO[bytes], length: int) -> None:
+        """``length`` bytes of the body to ``out``; a client that stops sending is gone."""
+        rfile = self._handler.rfile
         while length:
             data = rfile.read(min(length, _COPY))
             if not data:
@@ -136,14 +140,7 @@ class Exchange:
             if total > limit:
                 self._handler.close_connection = True
                 raise HttpError(413, _too_large(limit))
-            while size:
-                data = rfile.read(min(size, _COPY))
-                if not data:
-                    self._handler.close_connection = True
-                    raise ClientGone()
-                out.write(data)
-                self.bytes_in += len(data)
-                size -= len(data)
+            self._copy_exact(out, size)
             if rfile.readline(_CHUNK_LINE + 1).strip():
                 self._handler.close_connection = True
                 raise HttpError(400, "malformed chunked body: no CRLF after a chunk")
